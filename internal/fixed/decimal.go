@@ -1,0 +1,73 @@
+package fixed
+
+import "github.com/shopspring/decimal"
+
+// FromDecimal converts d to units at scale (d × 10^scale), rounding by mode when d has
+// more decimal places than scale. It reports false when |d| exceeds MaxUnits units or
+// the exponent is out of the ±30 range; it never allocates for amounts already at or
+// above the scale whose coefficient fits in 18 digits.
+func FromDecimal(d decimal.Decimal, scale int32, mode Mode) (int64, bool) {
+	if d.IsZero() {
+		return 0, true
+	}
+	exp := d.Exponent()
+	if exp > 30 || exp < -30 || scale < 0 || scale > 18 {
+		return 0, false
+	}
+	if exp >= -scale && d.NumDigits() <= 18 {
+		c := d.CoefficientInt64()
+		p, ok := Pow10(int(exp + scale))
+		if !ok {
+			return 0, false
+		}
+		neg := c < 0
+		if neg {
+			c = -c
+		}
+		if c != 0 && p > MaxUnits/c {
+			return 0, false
+		}
+		u := c * p
+		if u > MaxUnits {
+			return 0, false
+		}
+		if neg {
+			u = -u
+		}
+		return u, true
+	}
+	var r decimal.Decimal
+	switch mode {
+	case HalfEven:
+		r = d.RoundBank(scale)
+	case Down:
+		r = d.RoundDown(scale)
+	case Up:
+		r = d.RoundUp(scale)
+	default:
+		r = d.Round(scale)
+	}
+	if r.NumDigits() > 18 {
+		return 0, false
+	}
+	if r.Exponent() < -scale {
+		// Round leaves the exponent at -scale; anything finer is a bug elsewhere.
+		return 0, false
+	}
+	if r.Exponent() != -scale {
+		return FromDecimal(r, scale, mode)
+	}
+	u := r.CoefficientInt64()
+	if u > MaxUnits || u < -MaxUnits {
+		return 0, false
+	}
+	return u, true
+}
+
+// ToDecimal returns units at scale as a decimal; zero does not allocate.
+func ToDecimal(units int64, scale int32) decimal.Decimal {
+	if units == 0 {
+		return decimal.Decimal{}
+	}
+	return decimal.New(units, -scale)
+}

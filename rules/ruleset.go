@@ -1,0 +1,165 @@
+package rules
+
+import (
+	"slices"
+	"time"
+
+	"github.com/voucherkit/voucherkit/internal/fixed"
+	"github.com/voucherkit/voucherkit/internal/yamlx"
+	"github.com/voucherkit/voucherkit/voucher"
+)
+
+// Error is one problem in a rule set, with its file, line, column and key path.
+type Error = yamlx.Error
+
+// Errors is every problem found in one rule set, sorted by position. It unwraps to each
+// Error, so errors.Is finds the sentinels below.
+type Errors = yamlx.Errors
+
+// Rounding is how amounts finer than the rule set's scale are rounded.
+type Rounding string
+
+// The rounding modes a rule set may name.
+const (
+	RoundHalfAwayFromZero Rounding = "half_away_from_zero"
+	RoundHalfEven         Rounding = "half_even"
+	RoundDown             Rounding = "down"
+	RoundUp               Rounding = "up"
+)
+
+func (r Rounding) mode() fixed.Mode {
+	switch r {
+	case RoundHalfEven:
+		return fixed.HalfEven
+	case RoundDown:
+		return fixed.Down
+	case RoundUp:
+		return fixed.Up
+	}
+	return fixed.HalfAwayFromZero
+}
+
+// SortKey is one key of an instrument type's automatic selection order.
+type SortKey string
+
+// The selection sort keys. Ties always end on the instrument id, byte by byte.
+const (
+	SortBalanceDesc    SortKey = "balance_desc"
+	SortBalanceAsc     SortKey = "balance_asc"
+	SortExpiresAsc     SortKey = "expires_asc"
+	SortIssuedAsc      SortKey = "issued_asc"
+	SortScopeSizeAsc   SortKey = "scope_size_asc"
+	SortDiscountDesc   SortKey = "discount_desc"
+	SortDeductibleDesc SortKey = "deductible_desc"
+	SortID             SortKey = "id"
+)
+
+var sortKeys = []SortKey{SortBalanceDesc, SortBalanceAsc, SortExpiresAsc, SortIssuedAsc,
+	SortScopeSizeAsc, SortDiscountDesc, SortDeductibleDesc, SortID}
+
+// Allocation is how an amount is spread over the lines it covers.
+type Allocation string
+
+// The allocation rules.
+const (
+	// AllocProportional: in proportion to the lines' payable amounts, largest remainder.
+	AllocProportional Allocation = "proportional"
+	// AllocLargestLineFirst: to the line with the most still payable, then the next.
+	AllocLargestLineFirst Allocation = "largest_line_first"
+)
+
+// Stage is one step of pricing: its instruments are all discounts or all deductions.
+type Stage struct {
+	Name string
+	Kind voucher.Kind
+	// Types are the instrument types of this stage, in declaration order.
+	Types []string
+}
+
+// InstrumentType is what a rule set says of one kind of instrument.
+type InstrumentType struct {
+	Name        string
+	Description string
+	Stage       string
+	Kind        voucher.Kind
+	// PerOrderLimit is how many of this type one order may use; 0 means no limit.
+	PerOrderLimit int
+	// TypedCode: a buyer types the instrument's code; it has no owner and is never
+	// selected automatically.
+	TypedCode bool
+	// Selection is the automatic selection order; ties end on the id.
+	Selection  []SortKey
+	Allocation Allocation
+	// Defaults for instruments that do not say.
+	OrderTypes        []voucher.OrderType
+	PaymentTypes      []voucher.PaymentType
+	FirstPurchaseOnly bool
+	// ValidityAfterClaim: an instrument with a claim time and no expiry expires this
+	// long after its claim; 0 means none.
+	ValidityAfterClaim time.Duration
+	// EffectiveOnActivation: an activated instrument is effective from its activation.
+	EffectiveOnActivation bool
+	CarryOver             bool
+	Invoiceable           bool
+	Refund                voucher.RefundRule
+	// NeverCovers are products this type never pays for (the rule set's own list included).
+	NeverCovers []string
+}
+
+// Policy is the part of the type the Wallet needs.
+func (t *InstrumentType) Policy() voucher.TypePolicy {
+	return voucher.TypePolicy{
+		Name:                  t.Name,
+		Kind:                  t.Kind,
+		TypedCode:             t.TypedCode,
+		EffectiveOnActivation: t.EffectiveOnActivation,
+		ClaimValidity:         t.ValidityAfterClaim,
+		CarryOver:             t.CarryOver,
+		Invoiceable:           t.Invoiceable,
+		Refund:                t.Refund,
+	}
+}
+
+// Covers reports whether the type may ever pay for product.
+func (t *InstrumentType) Covers(product string) bool {
+	return !slices.Contains(t.NeverCovers, product)
+}
+
+// RuleSet is a validated rule set: pure data, read by NewEngine. Treat it as immutable
+// once loaded; NewEngine copies what it needs.
+type RuleSet struct {
+	// Source is the file the rule set was read from.
+	Source      string
+	Name        string
+	Version     string
+	Description string
+	Currency    voucher.Currency
+	Rounding    Rounding
+	// TimeZone is the IANA name; Location is its loaded zone. Dates without a time
+	// (in scenarios) are read in it.
+	TimeZone string
+	Location *time.Location
+	// NeverCovers are products no type of this rule set pays for.
+	NeverCovers []string
+	Stages      []Stage
+	// Types in declaration order.
+	Types []InstrumentType
+}
+
+// Type returns the instrument type called name.
+func (rs *RuleSet) Type(name string) (*InstrumentType, bool) {
+	for i := range rs.Types {
+		if rs.Types[i].Name == name {
+			return &rs.Types[i], true
+		}
+	}
+	return nil, false
+}
+
+// ID is "name@version".
+func (rs *RuleSet) ID() string {
+	if rs.Version == "" {
+		return rs.Name
+	}
+	return rs.Name + "@" + rs.Version
+}

@@ -1,0 +1,254 @@
+package voucher
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"github.com/voucherkit/voucherkit/internal/fixed"
+)
+
+// Currency is an ISO 4217 code with the number of decimal places its amounts carry.
+// The zero Currency is invalid; build one with NewCurrency or LookupCurrency.
+type Currency struct {
+	code  string
+	scale int32
+}
+
+// knownScales holds the minor-unit exponent of the currencies voucherkit meets most.
+var knownScales = map[string]int32{
+	"USD": 2, "CNY": 2, "EUR": 2, "GBP": 2, "HKD": 2, "SGD": 2, "AUD": 2, "CAD": 2,
+	"CHF": 2, "INR": 2, "IDR": 2, "BRL": 2, "MXN": 2, "THB": 2, "MYR": 2, "PHP": 2,
+	"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0,
+	"BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3,
+}
+
+// NewCurrency returns the currency code (three upper-case letters) with the given scale
+// (0 to 8 decimal places).
+func NewCurrency(code string, scale int32) (Currency, error) {
+	if !isCurrencyCode(code) {
+		return Currency{}, fmt.Errorf("%w: currency code %q is not three upper-case letters", ErrInvalidMoney, code)
+	}
+	if scale < 0 || scale > 8 {
+		return Currency{}, fmt.Errorf("%w: currency %s: scale %d is outside 0..8", ErrInvalidMoney, code, scale)
+	}
+	return Currency{code: code, scale: scale}, nil
+}
+
+// LookupCurrency returns a currency with its ISO 4217 scale, for the codes voucherkit
+// knows; for another well-formed code, scale 2.
+func LookupCurrency(code string) (Currency, error) {
+	scale, ok := knownScales[code]
+	if !ok {
+		scale = 2
+	}
+	return NewCurrency(code, scale)
+}
+
+// MustCurrency is LookupCurrency for constants in tests and examples; it panics on a bad code.
+func MustCurrency(code string) Currency {
+	c, err := LookupCurrency(code)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// Code is the ISO code, e.g. "CNY".
+func (c Currency) Code() string { return c.code }
+
+// Scale is the number of decimal places, e.g. 2.
+func (c Currency) Scale() int32 { return c.scale }
+
+// IsZero reports whether c is the invalid zero Currency.
+func (c Currency) IsZero() bool { return c.code == "" }
+
+func (c Currency) String() string { return c.code }
+
+// Money is an exact amount in one currency. It is immutable: every operation returns a
+// new value. The zero Money has no currency and is only useful as "nothing".
+type Money struct {
+	amount   decimal.Decimal
+	currency Currency
+}
+
+// NewMoney returns amount in currency, rounded half away from zero to the currency's scale.
+func NewMoney(amount decimal.Decimal, currency Currency) Money {
+	return Money{amount: amount.Round(currency.scale), currency: currency}
+}
+
+// MoneyFromUnits returns units smallest units (cents at scale 2) of currency.
+func MoneyFromUnits(units int64, currency Currency) Money {
+	if units == 0 {
+		return Money{currency: currency}
+	}
+	return Money{amount: decimal.New(units, -currency.scale), currency: currency}
+}
+
+// ParseMoney parses a decimal string such as "12.50" (never through a float) in currency.
+// An amount with more decimal places than the currency's scale is an error, not rounded.
+func ParseMoney(s string, currency Currency) (Money, error) {
+	if currency.IsZero() {
+		return Money{}, fmt.Errorf("%w: no currency for %q", ErrInvalidMoney, s)
+	}
+	d, err := ParseDecimal(s)
+	if err != nil {
+		return Money{}, err
+	}
+	if !d.Equal(d.Round(currency.scale)) {
+		return Money{}, fmt.Errorf("%w: %q has more than %d decimal places for %s", ErrInvalidMoney, s, currency.scale, currency.code)
+	}
+	return Money{amount: d.Round(currency.scale), currency: currency}, nil
+}
+
+// MustMoney is ParseMoney with a currency code, for tests and examples; it panics on error.
+func MustMoney(s, code string) Money {
+	m, err := ParseMoney(s, MustCurrency(code))
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// maxExponent bounds the exponent of a decimal voucherkit accepts, so that "1e999999"
+// is refused quickly instead of expanding into a million digits.
+const maxExponent = 30
+
+// ParseDecimal parses a plain decimal string ("12.50", "-3", "1e3"), refusing floats'
+// spellings it cannot represent exactly (NaN, Inf) and exponents beyond ±30.
+func ParseDecimal(s string) (decimal.Decimal, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return decimal.Decimal{}, fmt.Errorf("%w: empty amount", ErrInvalidMoney)
+	}
+	if len(t) > 64 {
+		return decimal.Decimal{}, fmt.Errorf("%w: amount %.20q... is longer than 64 characters", ErrInvalidMoney, t)
+	}
+	d, err := decimal.NewFromString(t)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("%w: %q is not a decimal number", ErrInvalidMoney, s)
+	}
+	if e := d.Exponent(); (e > maxExponent || e < -maxExponent) && !d.IsZero() {
+		return decimal.Decimal{}, fmt.Errorf("%w: %q is out of range", ErrInvalidMoney, s)
+	}
+	return d, nil
+}
+
+// Amount is the decimal amount, at the currency's scale.
+func (m Money) Amount() decimal.Decimal { return m.amount }
+
+// Currency is the money's currency.
+func (m Money) Currency() Currency { return m.currency }
+
+// IsZero reports whether the amount is zero.
+func (m Money) IsZero() bool { return m.amount.IsZero() }
+
+// IsNegative reports whether the amount is below zero.
+func (m Money) IsNegative() bool { return m.amount.IsNegative() }
+
+// Sign is -1, 0 or +1.
+func (m Money) Sign() int { return m.amount.Sign() }
+
+func (m Money) same(o Money) error {
+	if m.currency != o.currency && !m.IsZeroMoney() && !o.IsZeroMoney() {
+		return fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, m.currency.code, o.currency.code)
+	}
+	return nil
+}
+
+// IsZeroMoney reports whether m is the zero Money value (no currency).
+func (m Money) IsZeroMoney() bool { return m.currency.IsZero() && m.amount.IsZero() }
+
+func pick(a, b Currency) Currency {
+	if a.IsZero() {
+		return b
+	}
+	return a
+}
+
+// Add returns m + o; both must be in one currency (ErrCurrencyMismatch otherwise).
+func (m Money) Add(o Money) (Money, error) {
+	if err := m.same(o); err != nil {
+		return Money{}, err
+	}
+	return Money{amount: m.amount.Add(o.amount), currency: pick(m.currency, o.currency)}, nil
+}
+
+// Sub returns m - o; both must be in one currency (ErrCurrencyMismatch otherwise).
+func (m Money) Sub(o Money) (Money, error) {
+	if err := m.same(o); err != nil {
+		return Money{}, err
+	}
+	return Money{amount: m.amount.Sub(o.amount), currency: pick(m.currency, o.currency)}, nil
+}
+
+// Cmp compares m and o: -1, 0 or +1; both must be in one currency.
+func (m Money) Cmp(o Money) (int, error) {
+	if err := m.same(o); err != nil {
+		return 0, err
+	}
+	return m.amount.Cmp(o.amount), nil
+}
+
+// Equal reports whether m and o are the same amount in the same currency ("300" equals "300.00").
+func (m Money) Equal(o Money) bool {
+	return m.same(o) == nil && m.amount.Equal(o.amount)
+}
+
+// Units returns the amount in smallest units of its currency (cents at scale 2).
+func (m Money) Units() int64 {
+	u, _ := fixed.FromDecimal(m.amount, m.currency.scale, fixed.HalfAwayFromZero)
+	return u
+}
+
+// Format returns the amount with exactly the currency's decimal places, e.g. "300.00".
+func (m Money) Format() string { return m.amount.StringFixed(m.currency.scale) }
+
+// String returns "300.00 CNY".
+func (m Money) String() string {
+	if m.currency.IsZero() {
+		return m.amount.String()
+	}
+	return m.Format() + " " + m.currency.code
+}
+
+type moneyJSON struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// MarshalJSON writes {"amount": "300.00", "currency": "CNY"}: the amount is a string.
+func (m Money) MarshalJSON() ([]byte, error) {
+	return json.Marshal(moneyJSON{Amount: m.Format(), Currency: m.currency.code})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (m *Money) UnmarshalJSON(b []byte) error {
+	var v moneyJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	c, err := LookupCurrency(v.Currency)
+	if err != nil {
+		return err
+	}
+	d, err := ParseDecimal(v.Amount)
+	if err != nil {
+		return err
+	}
+	*m = NewMoney(d, c)
+	return nil
+}

@@ -1,0 +1,223 @@
+package voucher
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Reason is why an instrument was not applied: a stable snake_case code.
+type Reason string
+
+// Rejection reasons, in the order the checks run.
+const (
+	ReasonNotOwner          Reason = "not_owner"
+	ReasonUsedUp            Reason = "used_up"
+	ReasonExpired           Reason = "expired"
+	ReasonPendingActivation Reason = "pending_activation"
+	ReasonHeld              Reason = "held"
+	ReasonNotYetEffective   Reason = "not_yet_effective"
+	ReasonCurrencyMismatch  Reason = "currency_mismatch"
+	ReasonOrderType         Reason = "order_type"
+	ReasonPaymentType       Reason = "payment_type"
+	ReasonFirstPurchaseOnly Reason = "first_purchase_only"
+	ReasonProductScope      Reason = "product_scope"
+	ReasonMinSpend          Reason = "min_spend"
+	ReasonPerOrderLimit     Reason = "per_order_limit"
+	ReasonNotSelected       Reason = "not_selected"
+	ReasonNothingLeft       Reason = "nothing_left"
+)
+
+// Reasons lists every rejection reason in check order.
+func Reasons() []Reason {
+	return []Reason{ReasonNotOwner, ReasonUsedUp, ReasonExpired, ReasonPendingActivation,
+		ReasonHeld, ReasonNotYetEffective, ReasonCurrencyMismatch, ReasonOrderType,
+		ReasonPaymentType, ReasonFirstPurchaseOnly, ReasonProductScope, ReasonMinSpend,
+		ReasonPerOrderLimit, ReasonNotSelected, ReasonNothingLeft}
+}
+
+// Figures are the money of an order or of one line. Always
+// Total = Discount + Deducted + Cash and Total − Discount = Invoiceable + NonInvoiceable.
+type Figures struct {
+	// Total is the list amount.
+	Total Money `json:"total"`
+	// Discount is what discount instruments took.
+	Discount Money `json:"discount"`
+	// Deducted is what deduction instruments took.
+	Deducted Money `json:"deducted"`
+	// Cash is what the buyer pays.
+	Cash Money `json:"cash"`
+	// Invoiceable is the part of Total − Discount that may be invoiced.
+	Invoiceable Money `json:"invoiceable"`
+	// NonInvoiceable is the part of Total − Discount that may not be invoiced.
+	NonInvoiceable Money `json:"non_invoiceable"`
+}
+
+// LineQuote is the figures of one line.
+type LineQuote struct {
+	LineID  string `json:"line"`
+	Product string `json:"product"`
+	Figures
+}
+
+// LineAmount is an application's share of one line.
+type LineAmount struct {
+	LineID string `json:"line"`
+	Amount Money  `json:"amount"`
+}
+
+// Application is one instrument that applied, and what it took.
+type Application struct {
+	InstrumentID string `json:"instrument"`
+	// Key is how the buyer knows it: the code as typed for a typed-in code, else the id.
+	Key   string `json:"key"`
+	Type  string `json:"type"`
+	Stage string `json:"stage"`
+	Kind  Kind   `json:"kind"`
+	// Amount is what it took, in all; Lines is the split over lines (adds up exactly).
+	Amount Money        `json:"amount"`
+	Lines  []LineAmount `json:"lines"`
+	// Invoiceable and Refund are the type's rules, carried for commit and refund.
+	Invoiceable bool       `json:"invoiceable"`
+	Refund      RefundRule `json:"refund,omitempty"`
+}
+
+// Rejection is one instrument considered and not applied, and why.
+type Rejection struct {
+	InstrumentID string `json:"instrument"`
+	Key          string `json:"key"`
+	Type         string `json:"type"`
+	Stage        string `json:"stage"`
+	Reason       Reason `json:"reason"`
+	// Detail is for people: "needs 500.00, has 499.99".
+	Detail string `json:"detail,omitempty"`
+	// Hint says what would make it apply, where the buyer can act: "spend 0.01 more".
+	Hint string `json:"hint,omitempty"`
+}
+
+// TraceEntry is one decision of the engine, in the order it was made.
+type TraceEntry struct {
+	Stage      string `json:"stage,omitempty"`
+	Instrument string `json:"instrument,omitempty"`
+	// Event is "stage", "consider", "apply" or "reject".
+	Event  string `json:"event"`
+	Reason Reason `json:"reason,omitempty"`
+	Amount *Money `json:"amount,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+func (e TraceEntry) String() string {
+	var b strings.Builder
+	if e.Stage != "" {
+		b.WriteString("[" + e.Stage + "] ")
+	}
+	b.WriteString(e.Event)
+	if e.Instrument != "" {
+		b.WriteString(" " + e.Instrument)
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + string(e.Reason))
+	}
+	if e.Amount != nil {
+		b.WriteString(" " + e.Amount.String())
+	}
+	if e.Note != "" {
+		b.WriteString(" (" + e.Note + ")")
+	}
+	return b.String()
+}
+
+// Quote is a priced order: it changes nothing, and the Wallet commits it as it is.
+type Quote struct {
+	OrderID string `json:"order"`
+	Account string `json:"account"`
+	// RuleSet is "name@version".
+	RuleSet  string    `json:"rule_set"`
+	Currency string    `json:"currency"`
+	At       time.Time `json:"at"`
+	Figures
+	Lines        []LineQuote   `json:"lines"`
+	Applications []Application `json:"applications"`
+	Rejections   []Rejection   `json:"rejections"`
+	Trace        []TraceEntry  `json:"trace,omitempty"`
+}
+
+// Applied returns the application of the instrument with key (id or typed code).
+func (q *Quote) Applied(key string) (Application, bool) {
+	for _, a := range q.Applications {
+		if a.Key == key || a.InstrumentID == key {
+			return a, true
+		}
+	}
+	return Application{}, false
+}
+
+// Rejected returns the rejection of the instrument with key (id or typed code).
+func (q *Quote) Rejected(key string) (Rejection, bool) {
+	for _, r := range q.Rejections {
+		if r.Key == key || r.InstrumentID == key {
+			return r, true
+		}
+	}
+	return Rejection{}, false
+}
+
+// Line returns the figures of line id.
+func (q *Quote) Line(id string) (LineQuote, bool) {
+	for _, l := range q.Lines {
+		if l.LineID == id {
+			return l, true
+		}
+	}
+	return LineQuote{}, false
+}
+
+// Text renders the quote for people: totals, each line, each application with its
+// split, each rejection with its reason, detail and hint.
+func (q *Quote) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "order %s (account %s, %s, rule set %s)\n", q.OrderID, q.Account, q.At.Format(time.RFC3339), q.RuleSet)
+	writeFigures(&b, "  ", q.Figures)
+	for _, l := range q.Lines {
+		fmt.Fprintf(&b, "  line %s (%s): total %s, discount %s, deducted %s, cash %s, invoiceable %s\n",
+			l.LineID, l.Product, l.Total.Format(), l.Discount.Format(), l.Deducted.Format(), l.Cash.Format(), l.Invoiceable.Format())
+	}
+	if len(q.Applications) > 0 {
+		b.WriteString("  applied:\n")
+	}
+	for _, a := range q.Applications {
+		fmt.Fprintf(&b, "    %s (%s %s, stage %s): %s", a.Key, a.Kind, a.Type, a.Stage, a.Amount.String())
+		var parts []string
+		for _, l := range a.Lines {
+			if !l.Amount.IsZero() {
+				parts = append(parts, l.LineID+" "+l.Amount.Format())
+			}
+		}
+		if len(parts) > 0 {
+			b.WriteString(" [" + strings.Join(parts, ", ") + "]")
+		}
+		b.WriteString("\n")
+	}
+	if len(q.Rejections) > 0 {
+		b.WriteString("  not applied:\n")
+	}
+	for _, r := range q.Rejections {
+		fmt.Fprintf(&b, "    %s (%s): %s", r.Key, r.Type, r.Reason)
+		if r.Detail != "" {
+			b.WriteString(": " + r.Detail)
+		}
+		if r.Hint != "" {
+			b.WriteString("; hint: " + r.Hint)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func writeFigures(b *strings.Builder, indent string, f Figures) {
+	cur := f.Total.Currency().Code()
+	fmt.Fprintf(b, "%stotal %s %s\n", indent, f.Total.Format(), cur)
+	fmt.Fprintf(b, "%s- discount %s\n", indent, f.Discount.Format())
+	fmt.Fprintf(b, "%s- deducted %s\n", indent, f.Deducted.Format())
+	fmt.Fprintf(b, "%s= cash %s (invoiceable %s, not invoiceable %s)\n", indent, f.Cash.Format(), f.Invoiceable.Format(), f.NonInvoiceable.Format())
+}
