@@ -1,0 +1,192 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/voucherkit/voucherkit/internal/fixed"
+	"github.com/voucherkit/voucherkit/voucher"
+)
+
+// Engine prices orders under one rule set. It is immutable once built and safe for
+// concurrent use; Quote is pure (it reads its arguments and changes nothing) and
+// deterministic (the same answer for any order of the instruments).
+type Engine struct {
+	rs     *RuleSet
+	cur    voucher.Currency
+	scale  int32
+	mode   fixed.Mode
+	stages []stagePlan
+	types  map[string]*typePlan
+	trace  bool
+}
+
+type stagePlan struct {
+	name  string
+	kind  voucher.Kind
+	types []*typePlan
+}
+
+type typePlan struct {
+	t        InstrumentType
+	policy   voucher.TypePolicy
+	stage    int
+	orderSet uint8
+	paySet   uint8
+	never    map[string]bool
+	// limitDetail is the per-order limit sentence, built once.
+	limitDetail string
+	orderHint   string
+	payHint     string
+}
+
+// Option configures NewEngine.
+type Option func(*Engine) error
+
+// WithTrace turns the decision trace in each Quote on or off (on by default).
+func WithTrace(on bool) Option {
+	return func(e *Engine) error { e.trace = on; return nil }
+}
+
+// NewEngine compiles rs into an Engine. rs is copied: changing it afterwards does not
+// change the engine.
+func NewEngine(rs *RuleSet, opts ...Option) (*Engine, error) {
+	if rs == nil {
+		return nil, errors.New("rules: NewEngine needs a rule set")
+	}
+	if rs.Currency.IsZero() || len(rs.Stages) == 0 {
+		return nil, fmt.Errorf("rules: rule set %q is not validated (load it with Parse or Load)", rs.Name)
+	}
+	cp := *rs
+	cp.Stages = slices.Clone(rs.Stages)
+	cp.Types = slices.Clone(rs.Types)
+	e := &Engine{rs: &cp, cur: rs.Currency, scale: rs.Currency.Scale(), mode: rs.Rounding.mode(),
+		types: make(map[string]*typePlan, len(rs.Types)), trace: true}
+	stageIdx := make(map[string]int, len(rs.Stages))
+	for i, st := range cp.Stages {
+		stageIdx[st.Name] = i
+		e.stages = append(e.stages, stagePlan{name: st.Name, kind: st.Kind})
+	}
+	for i := range cp.Types {
+		t := cp.Types[i]
+		si, ok := stageIdx[t.Stage]
+		if !ok {
+			return nil, fmt.Errorf("rules: type %q names unknown stage %q", t.Name, t.Stage)
+		}
+		t.Kind = cp.Stages[si].Kind
+		t.OrderTypes = slices.Clone(t.OrderTypes)
+		t.PaymentTypes = slices.Clone(t.PaymentTypes)
+		t.Selection = slices.Clone(t.Selection)
+		t.NeverCovers = slices.Clone(t.NeverCovers)
+		tp := &typePlan{t: t, policy: t.Policy(), stage: si, never: make(map[string]bool, len(t.NeverCovers))}
+		tp.orderSet = orderBits(t.OrderTypes)
+		tp.paySet = payBits(t.PaymentTypes)
+		for _, p := range t.NeverCovers {
+			tp.never[p] = true
+		}
+		if t.PerOrderLimit > 0 {
+			tp.limitDetail = fmt.Sprintf("type %s allows %d per order", t.Name, t.PerOrderLimit)
+		}
+		e.types[t.Name] = tp
+		e.stages[si].types = append(e.stages[si].types, tp)
+	}
+	for _, o := range opts {
+		if err := o(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// RuleSet is the engine's copy of its rule set; treat it as read-only.
+func (e *Engine) RuleSet() *RuleSet { return e.rs }
+
+// Currency is the currency of every order the engine prices.
+func (e *Engine) Currency() voucher.Currency { return e.cur }
+
+// Policy returns what the wallet needs to know of instrument type name.
+func (e *Engine) Policy(name string) (voucher.TypePolicy, bool) {
+	tp, ok := e.types[name]
+	if !ok {
+		return voucher.TypePolicy{}, false
+	}
+	return tp.policy, true
+}
+
+var _ voucher.Pricer = (*Engine)(nil)
+
+func orderBits(ts []voucher.OrderType) uint8 {
+	var b uint8
+	for _, t := range ts {
+		b |= orderBit(t)
+	}
+	return b
+}
+
+func orderBit(t voucher.OrderType) uint8 {
+	for i, x := range voucher.OrderTypes() {
+		if x == t {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+func payBits(ps []voucher.PaymentType) uint8 {
+	var b uint8
+	for _, p := range ps {
+		b |= payBit(p)
+	}
+	return b
+}
+
+func payBit(p voucher.PaymentType) uint8 {
+	switch p {
+	case voucher.PaySubscription:
+		return 1
+	case voucher.PayAsYouGo:
+		return 2
+	}
+	return 0
+}
+
+func joinOrderTypes(b uint8) string {
+	var parts []string
+	for i, x := range voucher.OrderTypes() {
+		if b&(1<<i) != 0 {
+			parts = append(parts, string(x))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func joinPayTypes(b uint8) string {
+	var parts []string
+	if b&1 != 0 {
+		parts = append(parts, string(voucher.PaySubscription))
+	}
+	if b&2 != 0 {
+		parts = append(parts, string(voucher.PayAsYouGo))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Quote prices order o against instruments insts at time at. Checks run in the
+// spec's order; a business "no" is a Rejection in the quote, an error is one of
+// voucher.ErrInvalidOrder, ErrCurrencyMismatch, ErrUnknownInstrument, ErrCodeNotFound
+// (or ErrInvalidInstrument for an instrument that cannot be priced at all).
+func (e *Engine) Quote(o voucher.Order, insts []voucher.Instrument, at time.Time) (*voucher.Quote, error) {
+	p, err := e.prepare(&o, insts, at)
+	if err != nil {
+		return nil, err
+	}
+	for si := range e.stages {
+		if err := p.runStage(si); err != nil {
+			return nil, err
+		}
+	}
+	return p.quote(), nil
+}
