@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
@@ -43,5 +44,46 @@ func Load(name string) (*rules.RuleSet, error) {
 	if !slices.Contains(Names(), name) {
 		return nil, fmt.Errorf("providers: unknown rule set %q; built in: %s", name, strings.Join(Names(), ", "))
 	}
-	return rules.Load(files, name+".yaml")
+	return rules.Load(files, name+".yaml", rules.WithResolver(Resolve))
+}
+
+// Resolve is the rules.Resolver of the built-in rule sets: `extends: aws` in a user's
+// rule set finds the embedded aws.yaml.
+func Resolve(name string) (string, []byte, error) {
+	data, err := Source(name)
+	if err != nil {
+		return "", nil, err
+	}
+	return name + ".yaml", data, nil
+}
+
+// Parse parses a user's rule set whose `extends:` may name a built-in one.
+func Parse(file string, data []byte) (*rules.RuleSet, error) {
+	return rules.Parse(file, data, rules.WithResolver(Resolve))
+}
+
+// LoadFile reads a user's rule set from path; its `extends:` may name a built-in one.
+func LoadFile(path string) (*rules.RuleSet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", rules.ErrInvalidRuleSet, err)
+	}
+	return Parse(path, data)
+}
+
+// Lookup returns the built-in rule set called nameOrPath, or else reads it as a file
+// path (relative paths from dir): what a scenario's `provider:` or the CLI's
+// --provider means.
+func Lookup(nameOrPath, dir string) (*rules.RuleSet, error) {
+	if slices.Contains(Names(), nameOrPath) {
+		return Load(nameOrPath)
+	}
+	if !strings.ContainsAny(nameOrPath, "/\\") && !strings.HasSuffix(nameOrPath, ".yaml") && !strings.HasSuffix(nameOrPath, ".yml") {
+		return nil, fmt.Errorf("providers: unknown rule set %q; built in: %s (or give a path to a .yaml file)", nameOrPath, strings.Join(Names(), ", "))
+	}
+	path := nameOrPath
+	if dir != "" && !strings.HasPrefix(path, "/") {
+		path = dir + "/" + path
+	}
+	return LoadFile(path)
 }

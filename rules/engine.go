@@ -15,6 +15,16 @@ import (
 // concurrent use; Quote is pure (it reads its arguments and changes nothing) and
 // deterministic (the same answer for any order of the instruments).
 type Engine struct {
+	rs *RuleSet
+	// versions are the compiled versions of the rule set, by EffectiveFrom ascending;
+	// root is the version the file's top level describes.
+	versions []*compiled
+	root     *compiled
+	trace    bool
+}
+
+// compiled is one version of a rule set, ready to price.
+type compiled struct {
 	rs     *RuleSet
 	cur    voucher.Currency
 	scale  int32
@@ -51,20 +61,48 @@ func WithTrace(on bool) Option {
 	return func(e *Engine) error { e.trace = on; return nil }
 }
 
-// NewEngine compiles rs into an Engine. rs is copied: changing it afterwards does not
-// change the engine.
+// NewEngine compiles rs (and each of its versions) into an Engine. rs is copied:
+// changing it afterwards does not change the engine.
 func NewEngine(rs *RuleSet, opts ...Option) (*Engine, error) {
 	if rs == nil {
 		return nil, errors.New("rules: NewEngine needs a rule set")
 	}
+	e := &Engine{trace: true}
+	for _, o := range opts {
+		if err := o(e); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range rs.AllVersions() {
+		c, err := compile(v, e.trace)
+		if err != nil {
+			return nil, err
+		}
+		e.versions = append(e.versions, c)
+		if v == rs {
+			e.root = c
+		}
+	}
+	if e.root == nil {
+		c, err := compile(rs, e.trace)
+		if err != nil {
+			return nil, err
+		}
+		e.root = c
+	}
+	e.rs = e.root.rs
+	return e, nil
+}
+
+func compile(rs *RuleSet, trace bool) (*compiled, error) {
 	if rs.Currency.IsZero() || len(rs.Stages) == 0 {
 		return nil, fmt.Errorf("rules: rule set %q is not validated (load it with Parse or Load)", rs.Name)
 	}
 	cp := *rs
 	cp.Stages = slices.Clone(rs.Stages)
 	cp.Types = slices.Clone(rs.Types)
-	e := &Engine{rs: &cp, cur: rs.Currency, scale: rs.Currency.Scale(), mode: rs.Rounding.mode(),
-		types: make(map[string]*typePlan, len(rs.Types)), trace: true}
+	e := &compiled{rs: &cp, cur: rs.Currency, scale: rs.Currency.Scale(), mode: rs.Rounding.mode(),
+		types: make(map[string]*typePlan, len(rs.Types)), trace: trace}
 	stageIdx := make(map[string]int, len(rs.Stages))
 	for i, st := range cp.Stages {
 		stageIdx[st.Name] = i
@@ -93,27 +131,46 @@ func NewEngine(rs *RuleSet, opts ...Option) (*Engine, error) {
 		e.types[t.Name] = tp
 		e.stages[si].types = append(e.stages[si].types, tp)
 	}
-	for _, o := range opts {
-		if err := o(e); err != nil {
-			return nil, err
-		}
-	}
 	return e, nil
 }
 
-// RuleSet is the engine's copy of its rule set; treat it as read-only.
+// at returns the version in force at t: the latest whose EffectiveFrom is not after t,
+// or the earliest when t precedes them all.
+func (e *Engine) at(t time.Time) *compiled {
+	if len(e.versions) <= 1 {
+		return e.root
+	}
+	v := e.versions[0]
+	for _, c := range e.versions[1:] {
+		if !c.rs.EffectiveFrom.After(t) {
+			v = c
+		}
+	}
+	return v
+}
+
+// RuleSet is the engine's copy of its rule set (the version the file's top level
+// describes); treat it as read-only.
 func (e *Engine) RuleSet() *RuleSet { return e.rs }
 
-// Currency is the currency of every order the engine prices.
-func (e *Engine) Currency() voucher.Currency { return e.cur }
+// RuleSetAt is the version of the rule set in force at t.
+func (e *Engine) RuleSetAt(t time.Time) *RuleSet { return e.at(t).rs }
 
-// Policy returns what the wallet needs to know of instrument type name.
+// Currency is the currency of every order the engine prices.
+func (e *Engine) Currency() voucher.Currency { return e.root.cur }
+
+// Policy returns what the wallet needs to know of instrument type name, as the rule
+// set's top-level version says (a type only an older version defines: as that says).
 func (e *Engine) Policy(name string) (voucher.TypePolicy, bool) {
-	tp, ok := e.types[name]
-	if !ok {
-		return voucher.TypePolicy{}, false
+	if tp, ok := e.root.types[name]; ok {
+		return tp.policy, true
 	}
-	return tp.policy, true
+	for i := len(e.versions) - 1; i >= 0; i-- {
+		if tp, ok := e.versions[i].types[name]; ok {
+			return tp.policy, true
+		}
+	}
+	return voucher.TypePolicy{}, false
 }
 
 var _ voucher.Pricer = (*Engine)(nil)
@@ -179,11 +236,12 @@ func joinPayTypes(b uint8) string {
 // voucher.ErrInvalidOrder, ErrCurrencyMismatch, ErrUnknownInstrument, ErrCodeNotFound
 // (or ErrInvalidInstrument for an instrument that cannot be priced at all).
 func (e *Engine) Quote(o voucher.Order, insts []voucher.Instrument, at time.Time) (*voucher.Quote, error) {
-	p, err := e.prepare(&o, insts, at)
+	c := e.at(at)
+	p, err := c.prepare(&o, insts, at)
 	if err != nil {
 		return nil, err
 	}
-	for si := range e.stages {
+	for si := range c.stages {
 		if err := p.runStage(si); err != nil {
 			return nil, err
 		}

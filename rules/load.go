@@ -18,34 +18,175 @@ import (
 // ErrInvalidRuleSet is wrapped by every error Parse and Load report.
 var ErrInvalidRuleSet = errors.New("rules: invalid rule set")
 
+// Resolver returns the file name and text of the rule set called name, for
+// `extends: NAME`. providers.Resolve resolves the built-in rule sets.
+type Resolver func(name string) (file string, data []byte, err error)
+
+// ParseOption configures Parse and Load.
+type ParseOption func(*parseConfig)
+
+type parseConfig struct {
+	resolve Resolver
+	depth   int
+}
+
+// WithResolver lets a rule set extend others: `extends: NAME` is looked up through r.
+func WithResolver(r Resolver) ParseOption { return func(c *parseConfig) { c.resolve = r } }
+
+// maxExtends bounds a chain of rule sets extending one another.
+const maxExtends = 8
+
 // Load reads and validates the rule set file name from fsys.
-func Load(fsys fs.FS, name string) (*RuleSet, error) {
+func Load(fsys fs.FS, name string, opts ...ParseOption) (*RuleSet, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRuleSet, err)
 	}
-	return Parse(name, data)
+	return Parse(name, data, opts...)
 }
 
 // Parse reads and validates a rule set from data; file names it in errors. Every
 // problem is reported at once, as Errors, each with file, line, column and key.
-func Parse(file string, data []byte) (*RuleSet, error) {
+//
+// A file may hold several versions: the top level is one, and `versions:` lists the
+// others, each laid over the top level (a key given replaces the top level's; under
+// types, each type's keys are laid over that type) and in force from its
+// `effective_from`. A file may build on another rule set with `extends: NAME`, laid over
+// it the same way; NAME is found through the Resolver given WithResolver.
+func Parse(file string, data []byte, opts ...ParseOption) (*RuleSet, error) {
+	cfg := &parseConfig{}
+	for _, o := range opts {
+		o(cfg)
+	}
+	return parse(file, data, cfg)
+}
+
+func parse(file string, data []byte, cfg *parseConfig) (*RuleSet, error) {
 	d, root, err := yamlx.Parse(file, data)
 	if err != nil {
 		d.Tag(ErrInvalidRuleSet)
 		return nil, d.Err()
 	}
-	rs := decodeRuleSet(d, root)
+	rs := decodeFile(d, root, cfg)
 	if d.Failed() {
 		d.Tag(ErrInvalidRuleSet)
 		return nil, d.Err()
 	}
-	rs.Source = file
 	return rs, nil
 }
 
+// decodeFile resolves extends, decodes the top-level version and every other version.
+func decodeFile(d *yamlx.Doc, root *yaml.Node, cfg *parseConfig) *RuleSet {
+	if !isMap(root) {
+		d.Map(root, "") // reports "must be a mapping"
+		return nil
+	}
+	top := root
+	extends := ""
+	if n := fieldNode(root, "extends"); n != nil {
+		name, ok := d.NonEmptyString(n, "extends")
+		if !ok {
+			return nil
+		}
+		base := loadBase(d, n, name, cfg)
+		if base == nil {
+			return nil
+		}
+		extends = name
+		top = overlay(base, root, "versions", "extends")
+		if v := fieldNode(root, "versions"); v != nil {
+			top.Content = append(top.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "versions"}, v)
+		}
+		for _, k := range []string{"name"} {
+			if fieldNode(root, k) == nil {
+				d.Errorf(root, k, "is required in a rule set that extends another")
+			}
+		}
+	}
+	rs := decodeRuleSet(d, without(top, "versions", "extends"))
+	rs.Source, rs.Extends = d.File, extends
+	vn := fieldNode(top, "versions")
+	if vn == nil {
+		return rs
+	}
+	items, ok := d.Seq(vn, "versions")
+	if !ok {
+		return rs
+	}
+	froms := map[time.Time]string{rs.EffectiveFrom: "the top level"}
+	for i, it := range items {
+		p := yamlx.Index("versions", i)
+		fields, ok := d.Map(it, p, versionKeys...)
+		if !ok {
+			continue
+		}
+		d.Require(it, p, fields, "version", "effective_from")
+		v := decodeRuleSet(d, overlay(without(top, "versions", "extends", "effective_from"), it))
+		v.Source, v.Extends = d.File, extends
+		if v.Name != rs.Name || v.Currency != rs.Currency {
+			d.Errorf(it, p, "a version may not change the rule set's name, currency or scale")
+		}
+		if prev, dup := froms[v.EffectiveFrom]; dup {
+			d.Errorf(fieldNode(it, "effective_from"), yamlx.Join(p, "effective_from"), "%s is also the effective_from of %s", v.EffectiveFrom.Format(time.RFC3339), prev)
+		}
+		froms[v.EffectiveFrom] = p
+		rs.Versions = append(rs.Versions, v)
+	}
+	slices.SortStableFunc(rs.Versions, func(a, b *RuleSet) int { return a.EffectiveFrom.Compare(b.EffectiveFrom) })
+	return rs
+}
+
+// versionKeys are what a version may say: everything but identity.
+var versionKeys = []string{"version", "description", "effective_from", "rounding", "time_zone",
+	"never_covers", "stages", "types"}
+
+func loadBase(d *yamlx.Doc, at *yaml.Node, name string, cfg *parseConfig) *yaml.Node {
+	if cfg.resolve == nil {
+		d.Errorf(at, "extends", "cannot extend %q here: no resolver (load the file through providers.LoadFile or rules.WithResolver)", name)
+		return nil
+	}
+	if cfg.depth >= maxExtends {
+		d.Errorf(at, "extends", "rule sets extend one another more than %d deep (a cycle?)", maxExtends)
+		return nil
+	}
+	file, data, err := cfg.resolve(name)
+	if err != nil {
+		d.Errorf(at, "extends", "%v", err)
+		return nil
+	}
+	bd, base, err := yamlx.Parse(file, data)
+	if err != nil {
+		d.Errorf(at, "extends", "rule set %q does not parse: %v", name, err)
+		return nil
+	}
+	if !isMap(base) {
+		d.Errorf(at, "extends", "rule set %q is not a mapping", name)
+		return nil
+	}
+	if n := fieldNode(base, "extends"); n != nil {
+		inner, ok := bd.NonEmptyString(n, "extends")
+		if !ok {
+			d.Errorf(at, "extends", "rule set %q has a bad extends", name)
+			return nil
+		}
+		sub := &parseConfig{resolve: cfg.resolve, depth: cfg.depth + 1}
+		deeper := loadBase(d, at, inner, sub)
+		if deeper == nil {
+			return nil
+		}
+		base = overlay(deeper, base, "versions", "extends")
+	}
+	// The base must itself be valid on its own terms.
+	if _, err := parse(file, data, &parseConfig{resolve: cfg.resolve, depth: cfg.depth + 1}); err != nil {
+		d.Errorf(at, "extends", "rule set %q is invalid: %v", name, err)
+		return nil
+	}
+	d.MarkOrigin(base, file)
+	return without(base, "versions", "extends")
+}
+
 var topKeys = []string{"name", "version", "description", "currency", "scale", "rounding",
-	"time_zone", "never_covers", "stages", "types"}
+	"time_zone", "effective_from", "never_covers", "stages", "types"}
 
 var typeKeys = []string{"description", "stage", "per_order_limit", "typed_code", "selection",
 	"allocation", "order_types", "payment_types", "first_purchase_only", "validity_after_claim",
@@ -62,6 +203,7 @@ func decodeRuleSet(d *yamlx.Doc, root *yaml.Node) *RuleSet {
 	var currencyNode, scaleNode *yaml.Node
 	scale := -1
 	var typesField *yamlx.Field
+	var fromNode *yaml.Node
 	for i, f := range fields {
 		switch f.Key {
 		case "name":
@@ -96,6 +238,8 @@ func decodeRuleSet(d *yamlx.Doc, root *yaml.Node) *RuleSet {
 			}
 		case "never_covers":
 			rs.NeverCovers, _ = d.StringList(f.Value, f.Path)
+		case "effective_from":
+			fromNode = f.Value
 		case "stages":
 			rs.Stages = decodeStages(d, f)
 		case "types":
@@ -119,6 +263,9 @@ func decodeRuleSet(d *yamlx.Doc, root *yaml.Node) *RuleSet {
 		} else {
 			rs.Currency = cur
 		}
+	}
+	if fromNode != nil {
+		rs.EffectiveFrom, _ = d.Time(fromNode, "effective_from", rs.Location, yamlx.StartOfDay)
 	}
 	if typesField != nil {
 		rs.Types = decodeTypes(d, *typesField, rs)

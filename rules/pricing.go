@@ -15,7 +15,7 @@ import (
 
 // pricing is the scratch state of one Quote call; it never escapes Quote.
 type pricing struct {
-	e     *Engine
+	e     *compiled
 	o     *voucher.Order
 	insts []voucher.Instrument
 	at    time.Time
@@ -55,7 +55,7 @@ type cand struct {
 	take     int64 // what it would take at the start of its stage (sort keys)
 }
 
-func (e *Engine) prepare(o *voucher.Order, insts []voucher.Instrument, at time.Time) (*pricing, error) {
+func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time.Time) (*pricing, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}

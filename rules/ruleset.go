@@ -144,6 +144,33 @@ type RuleSet struct {
 	Stages      []Stage
 	// Types in declaration order.
 	Types []InstrumentType
+	// EffectiveFrom is when this version comes into force (zero: from the beginning).
+	EffectiveFrom time.Time
+	// Extends names the rule set this one was built on ("" when none).
+	Extends string
+	// Versions are the other versions the same file defines, by EffectiveFrom
+	// ascending; each is a whole rule set. Empty on a version itself.
+	Versions []*RuleSet
+}
+
+// AllVersions returns this rule set and its other versions, by EffectiveFrom ascending.
+func (rs *RuleSet) AllVersions() []*RuleSet {
+	all := append([]*RuleSet{rs}, rs.Versions...)
+	slices.SortStableFunc(all, func(a, b *RuleSet) int { return a.EffectiveFrom.Compare(b.EffectiveFrom) })
+	return all
+}
+
+// At returns the version in force at t: the latest whose EffectiveFrom is not after t,
+// or the earliest when t precedes them all.
+func (rs *RuleSet) At(t time.Time) *RuleSet {
+	all := rs.AllVersions()
+	v := all[0]
+	for _, x := range all[1:] {
+		if !x.EffectiveFrom.After(t) {
+			v = x
+		}
+	}
+	return v
 }
 
 // Type returns the instrument type called name.

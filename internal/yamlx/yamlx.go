@@ -78,9 +78,33 @@ func (es Errors) Unwrap() []error {
 
 // Doc collects the errors of one document as it is walked.
 type Doc struct {
-	File  string
-	errs  Errors
-	nodes int
+	File string
+	// Origins names the file of nodes that came from another document (a rule set this
+	// one extends); errors at those nodes name that file.
+	Origins map[*yaml.Node]string
+	errs    Errors
+	nodes   int
+}
+
+// MarkOrigin records that every node under n came from file.
+func (d *Doc) MarkOrigin(n *yaml.Node, file string) {
+	if d.Origins == nil {
+		d.Origins = map[*yaml.Node]string{}
+	}
+	var walk func(*yaml.Node, int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || depth > MaxDepth {
+			return
+		}
+		if _, seen := d.Origins[n]; seen {
+			return
+		}
+		d.Origins[n] = file
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+	}
+	walk(n, 0)
 }
 
 // Parse reads one YAML document. A syntax error is returned as Errors with the line
@@ -166,6 +190,14 @@ func (d *Doc) ErrorWrap(n *yaml.Node, key string, sentinel error, format string,
 	e := &Error{File: d.File, Key: key, Msg: fmt.Sprintf(format, args...), Err: sentinel}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
+		if f, ok := d.Origins[n]; ok {
+			e.File = f
+		}
+	}
+	for _, x := range d.errs {
+		if *x == *e {
+			return
+		}
 	}
 	d.errs = append(d.errs, e)
 }
@@ -190,6 +222,9 @@ func (d *Doc) Err() error {
 	}
 	es := append(Errors(nil), d.errs...)
 	sort.SliceStable(es, func(i, j int) bool {
+		if (es[i].File == d.File) != (es[j].File == d.File) {
+			return es[i].File == d.File
+		}
 		if es[i].Line != es[j].Line {
 			return es[i].Line < es[j].Line
 		}
