@@ -123,11 +123,12 @@ func decodeFile(d *yamlx.Doc, root *yaml.Node, cfg *parseConfig) *RuleSet {
 		d.Require(it, p, fields, "version", "effective_from")
 		v := decodeRuleSet(d, overlay(without(top, "versions", "extends", "effective_from"), it))
 		v.Source, v.Extends = d.File, extends
-		if v.Name != rs.Name || v.Currency != rs.Currency {
-			d.Errorf(it, p, "a version may not change the rule set's name, currency or scale")
+		fromNode := fieldNode(it, "effective_from")
+		if fromNode == nil {
+			continue
 		}
 		if prev, dup := froms[v.EffectiveFrom]; dup {
-			d.Errorf(fieldNode(it, "effective_from"), yamlx.Join(p, "effective_from"), "%s is also the effective_from of %s", v.EffectiveFrom.Format(time.RFC3339), prev)
+			d.Errorf(fromNode, yamlx.Join(p, "effective_from"), "%s is also the effective_from of %s", v.EffectiveFrom.Format(time.RFC3339), prev)
 		}
 		froms[v.EffectiveFrom] = p
 		rs.Versions = append(rs.Versions, v)
