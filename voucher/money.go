@@ -252,3 +252,6 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	*m = NewMoney(d, c)
 	return nil
 }
+
+// IsPositiveAmount reports whether the amount is above zero.
+func (m Money) IsPositiveAmount() bool { return m.amount.Sign() > 0 }
