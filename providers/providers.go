@@ -66,7 +66,7 @@ func Parse(file string, data []byte) (*rules.RuleSet, error) {
 func LoadFile(path string) (*rules.RuleSet, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", rules.ErrInvalidRuleSet, err)
+		return nil, fmt.Errorf("%w: %w", rules.ErrInvalidRuleSet, err)
 	}
 	return Parse(path, data)
 }

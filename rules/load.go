@@ -40,7 +40,7 @@ const maxExtends = 8
 func Load(fsys fs.FS, name string, opts ...ParseOption) (*RuleSet, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidRuleSet, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRuleSet, err)
 	}
 	return Parse(name, data, opts...)
 }
@@ -231,7 +231,7 @@ func decodeRuleSet(d *yamlx.Doc, root *yaml.Node) *RuleSet {
 		case "time_zone":
 			if s, ok := d.NonEmptyString(f.Value, f.Path); ok {
 				loc, err := time.LoadLocation(s)
-				if err != nil || strings.HasPrefix(s, "/") || strings.Contains(s, "..") {
+				if err != nil || s == "Local" || strings.HasPrefix(s, "/") || strings.Contains(s, "..") {
 					d.Errorf(f.Value, f.Path, "unknown time zone %q; want an IANA name such as Asia/Shanghai or UTC", s)
 				} else {
 					rs.TimeZone, rs.Location = s, loc
@@ -489,11 +489,22 @@ func crossCheck(d *yamlx.Doc, root *yaml.Node, rs *RuleSet, typesField *yamlx.Fi
 	if typesField == nil || len(rs.Types) == 0 {
 		return
 	}
-	items, _ := d.Seq(fieldNode(root, "stages"), "stages")
-	for i, st := range rs.Stages {
-		if st.Name != "" && len(st.Types) == 0 && i < len(items) {
-			d.Errorf(items[i], yamlx.Index("stages", i), "stage %q has no instrument type", st.Name)
+	list := yamlx.Resolve(fieldNode(root, "stages"))
+	if list == nil || list.Kind != yaml.SequenceNode {
+		return // decodeStages has reported it
+	}
+	// rs.Stages has one stage per mapping item: decodeStages skips the others.
+	j := 0
+	for i, it := range list.Content {
+		if !isMap(it) {
+			continue
 		}
+		if j < len(rs.Stages) {
+			if st := rs.Stages[j]; st.Name != "" && len(st.Types) == 0 {
+				d.Errorf(it, yamlx.Index("stages", i), "stage %q has no instrument type", st.Name)
+			}
+		}
+		j++
 	}
 }
 

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -56,8 +57,15 @@ type cand struct {
 }
 
 func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time.Time) (*pricing, error) {
+	// invalid_order: Validate's problems, a typed-in type named in use, an amount the
+	// engine cannot hold; all reported together.
+	var probs []voucher.FieldError
 	if err := o.Validate(); err != nil {
-		return nil, err
+		var ve *voucher.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, err
+		}
+		probs = append(probs, ve.Problems...)
 	}
 	p := &pricing{e: e, o: o, insts: insts, at: at, byID: make(map[string]int, len(insts))}
 	for i := range insts {
@@ -67,8 +75,6 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 		}
 		p.byID[id] = i
 	}
-	// invalid_order: a typed-in type named in use; an amount the engine cannot hold.
-	var probs []voucher.FieldError
 	for k, id := range o.Use {
 		if i, ok := p.byID[id]; ok {
 			if tp, ok := e.types[insts[i].Type]; ok && tp.t.TypedCode {
@@ -84,6 +90,9 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 	var total int64
 	for i, l := range o.Lines {
 		u, ok := fixed.FromDecimal(l.Amount, e.scale, e.mode)
+		if l.Amount.IsNegative() {
+			continue // Validate reported it
+		}
 		if !ok {
 			probs = append(probs, voucher.FieldError{Field: fmt.Sprintf("items[%d].amount", i),
 				Problem: fmt.Sprintf("%s is out of range", l.Amount.String())})

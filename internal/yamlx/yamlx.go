@@ -8,9 +8,12 @@
 package yamlx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,13 +118,27 @@ func Parse(file string, data []byte) (*Doc, *yaml.Node, error) {
 		d.Errorf(nil, "", "document is %d bytes; the limit is %d", len(data), MaxBytes)
 		return d, nil, d.Err()
 	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		d.syntax(err)
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			d.Errorf(nil, "", "document is empty")
+		} else {
+			d.syntax(err)
+		}
 		return d, nil, d.Err()
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		d.Errorf(nil, "", "document is empty")
+		return d, nil, d.Err()
+	}
+	// yaml.Unmarshal would silently drop every document after the first.
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		d.Errorf(&next, "", "found a second YAML document; a file holds exactly one")
+		return d, nil, d.Err()
+	} else if !errors.Is(err, io.EOF) {
+		d.syntax(err)
 		return d, nil, d.Err()
 	}
 	body := root.Content[0]
@@ -148,7 +165,28 @@ func (d *Doc) syntax(err error) {
 			e.Msg = "invalid YAML: " + e.Msg
 		}
 	}
+	if slices.Contains(parserProblems, strings.TrimPrefix(e.Msg, "invalid YAML: ")) {
+		// yaml.v3 names a parser error by the 0-based line of its context, and gives no
+		// line when that is 0: both mean one line further down.
+		e.Line++
+		e.Column = max(e.Column, 1)
+	}
 	d.errs = append(d.errs, e)
+}
+
+// parserProblems are the problems yaml.v3's parser (not its scanner) reports.
+var parserProblems = []string{
+	"did not find expected <stream-start>",
+	"did not find expected <document start>",
+	"found undefined tag handle",
+	"did not find expected node content",
+	"did not find expected '-' indicator",
+	"did not find expected key",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found duplicate %TAG directive",
 }
 
 // checkTree bounds depth and node count, following aliases, before anything is decoded.
@@ -357,8 +395,8 @@ func (d *Doc) scalar(n *yaml.Node, path, want string) (*yaml.Node, bool) {
 	return n, true
 }
 
-// String reads a string scalar. Numbers and booleans are refused unless quoted, except
-// where allowNumber is set (ids such as an AWS account number).
+// String reads a string scalar. An unquoted integer is read as its text (ids such as an
+// AWS account number); booleans, floats and null are refused.
 func (d *Doc) String(n *yaml.Node, path string) (string, bool) {
 	s, ok := d.scalar(n, path, "a string")
 	if !ok {
