@@ -235,21 +235,33 @@ func (m Money) MarshalJSON() ([]byte, error) {
 	return json.Marshal(moneyJSON{Amount: m.Format(), Currency: m.currency.code})
 }
 
-// UnmarshalJSON reads what MarshalJSON writes.
+// UnmarshalJSON reads what MarshalJSON writes, strictly: an amount finer than the
+// currency's scale is refused, not rounded; the zero Money (no currency) round-trips.
 func (m *Money) UnmarshalJSON(b []byte) error {
 	var v moneyJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
+	if v.Currency == "" {
+		d, err := ParseDecimal(v.Amount)
+		if err != nil {
+			return err
+		}
+		if !d.IsZero() {
+			return fmt.Errorf("%w: amount %s has no currency", ErrInvalidMoney, v.Amount)
+		}
+		*m = Money{}
+		return nil
+	}
 	c, err := LookupCurrency(v.Currency)
 	if err != nil {
 		return err
 	}
-	d, err := ParseDecimal(v.Amount)
+	parsed, err := ParseMoney(v.Amount, c)
 	if err != nil {
 		return err
 	}
-	*m = NewMoney(d, c)
+	*m = parsed
 	return nil
 }
 
