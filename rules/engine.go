@@ -49,6 +49,8 @@ type typePlan struct {
 	never    map[string]bool
 	// limitDetail is the per-order limit sentence, built once.
 	limitDetail string
+	// needTake: a selection key sorts by what the instrument would take.
+	needTake bool
 	orderHint   string
 	payHint     string
 }
@@ -125,6 +127,7 @@ func compile(rs *RuleSet, trace bool) (*compiled, error) {
 		for _, p := range t.NeverCovers {
 			tp.never[p] = true
 		}
+		tp.needTake = slices.Contains(t.Selection, SortDiscountDesc) || slices.Contains(t.Selection, SortDeductibleDesc)
 		if t.PerOrderLimit > 0 {
 			tp.limitDetail = fmt.Sprintf("type %s allows %d per order", t.Name, t.PerOrderLimit)
 		}

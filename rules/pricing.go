@@ -35,6 +35,8 @@ type pricing struct {
 	rejs  []voucher.Rejection
 	trace []voucher.TraceEntry
 	share []int64 // scratch: per-line split
+	cands []cand  // scratch: the candidates of the current stage
+	order []int32 // scratch: the order they are visited in
 }
 
 // cand is one instrument as the engine sees it during a stage.
@@ -67,7 +69,8 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 		}
 		probs = append(probs, ve.Problems...)
 	}
-	p := &pricing{e: e, o: o, insts: insts, at: at, byID: make(map[string]int, len(insts))}
+	p := &pricing{e: e, o: o, insts: insts, at: at, byID: make(map[string]int, len(insts)),
+		cands: make([]cand, 0, len(insts)), order: make([]int32, 0, len(insts))}
 	for i := range insts {
 		id := insts[i].ID
 		if _, dup := p.byID[id]; dup {
@@ -211,8 +214,8 @@ func (p *pricing) newCand(i int, tp *typePlan, explicit bool) (cand, error) {
 	c.expires = in.ExpiresOn(tp.policy)
 	if len(in.Products) > 0 {
 		c.scope = 0
-		for _, prod := range in.Products {
-			if !tp.never[prod] && !slices.Contains(in.ExcludeProducts, prod) {
+		for k, prod := range in.Products {
+			if !tp.never[prod] && !slices.Contains(in.ExcludeProducts, prod) && !slices.Contains(in.Products[:k], prod) {
 				c.scope++
 			}
 		}
@@ -294,7 +297,7 @@ func (p *pricing) runStage(si int) error {
 		tp, ok := p.e.types[p.insts[i].Type]
 		return tp, ok && tp.stage == si
 	}
-	var cands []cand
+	cands := p.cands[:0]
 	for _, i := range p.useIdx {
 		if tp, ok := inStage(i); ok {
 			c, err := p.newCand(i, tp, true)
@@ -314,7 +317,7 @@ func (p *pricing) runStage(si int) error {
 			cands = append(cands, c)
 		}
 	}
-	auto := 0
+	explicit := len(cands)
 	if p.o.AutoSelect() {
 		for i := range p.insts {
 			in := &p.insts[i]
@@ -327,16 +330,31 @@ func (p *pricing) runStage(si int) error {
 				return err
 			}
 			cands = append(cands, c)
-			auto++
 		}
-		if auto > 1 {
-			autos := cands[len(cands)-auto:]
-			for k := range autos {
-				sp, _ := p.scopePayable(&autos[k])
-				autos[k].take = p.wouldTake(&autos[k], sp)
+	}
+	p.cands = cands
+	// Candidates are visited through order: explicit ones as chosen, automatic ones
+	// sorted by their type's selection keys (sorting indices, not the structs).
+	order := p.order[:0]
+	for k := range cands {
+		order = append(order, int32(k))
+	}
+	p.order = order
+	if autos := order[explicit:]; len(autos) > 1 {
+		for _, k := range autos {
+			c := &cands[k]
+			if c.tp.needTake {
+				sp, _ := p.scopePayable(c)
+				c.take = p.wouldTake(c, sp)
 			}
-			slices.SortFunc(autos, p.compare)
 		}
+		slices.SortFunc(autos, func(a, b int32) int { return p.compare(&cands[a], &cands[b]) })
+	}
+	if n := len(p.rejs) + len(cands); cap(p.rejs) < n {
+		p.rejs = slices.Grow(p.rejs, len(cands))
+	}
+	if n := len(p.trace) + len(cands) + 1; p.e.trace && cap(p.trace) < n {
+		p.trace = slices.Grow(p.trace, len(cands)+1)
 	}
 	if p.e.trace {
 		note := "chosen by the buyer"
@@ -350,7 +368,7 @@ func (p *pricing) runStage(si int) error {
 	if len(st.types) > len(appliedBuf) {
 		applied = make([]int, len(st.types))
 	}
-	for k := range cands {
+	for _, k := range order {
 		c := &cands[k]
 		ti := slices.Index(st.types, c.tp)
 		reason, detail, hint := p.check(c)
@@ -384,7 +402,7 @@ func (p *pricing) runStage(si int) error {
 
 // compare orders automatic candidates by their type's declaration order in the stage,
 // then the type's selection keys; ties end on the id, byte by byte.
-func (p *pricing) compare(a, b cand) int {
+func (p *pricing) compare(a, b *cand) int {
 	if a.tp != b.tp {
 		return p.e.stages[a.tp.stage].typeIndex(a.tp) - p.e.stages[b.tp.stage].typeIndex(b.tp)
 	}
