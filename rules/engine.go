@@ -51,8 +51,6 @@ type typePlan struct {
 	limitDetail string
 	// needTake: a selection key sorts by what the instrument would take.
 	needTake bool
-	orderHint   string
-	payHint     string
 }
 
 // Option configures NewEngine.

@@ -228,11 +228,21 @@ func (m Money) String() string {
 type moneyJSON struct {
 	Amount   string `json:"amount"`
 	Currency string `json:"currency"`
+	// Scale is written only when it is not the currency's ISO scale.
+	Scale *int32 `json:"scale,omitempty"`
 }
 
 // MarshalJSON writes {"amount": "300.00", "currency": "CNY"}: the amount is a string.
+// A currency whose scale is not ISO's (a rule set's "USD" at scale 4) adds "scale".
 func (m Money) MarshalJSON() ([]byte, error) {
-	return json.Marshal(moneyJSON{Amount: m.Format(), Currency: m.currency.code})
+	v := moneyJSON{Amount: m.Format(), Currency: m.currency.code}
+	if !m.currency.IsZero() {
+		if iso, err := LookupCurrency(m.currency.code); err == nil && iso.scale != m.currency.scale {
+			sc := m.currency.scale
+			v.Scale = &sc
+		}
+	}
+	return json.Marshal(v)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, strictly: an amount finer than the
@@ -256,6 +266,11 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	c, err := LookupCurrency(v.Currency)
 	if err != nil {
 		return err
+	}
+	if v.Scale != nil {
+		if c, err = NewCurrency(v.Currency, *v.Scale); err != nil {
+			return err
+		}
 	}
 	parsed, err := ParseMoney(v.Amount, c)
 	if err != nil {

@@ -1,0 +1,406 @@
+package rules_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/voucherkit/voucherkit/providers"
+	"github.com/voucherkit/voucherkit/rules"
+	"github.com/voucherkit/voucherkit/voucher"
+)
+
+// Property test: generated orders and wallets, priced under both built-in rule sets,
+// must keep every invariant the spec states. Seeds are fixed, so a failure reproduces;
+// the failing case is printed as JSON.
+
+var propertyProducts = []string{"ecs", "rds", "oss", "slb", "ec2", "s3", "lambda", "marketplace", "training", "ri_upfront"}
+
+// propertyGen draws one case from r.
+type propertyGen struct {
+	r     *rand.Rand
+	rs    *rules.RuleSet
+	at    time.Time
+	types []string
+}
+
+// amount is a non-negative decimal below limit units with 0, 1 or 2 decimal places;
+// zero one time in ten.
+func (g *propertyGen) amount(limit int64) decimal.Decimal {
+	if g.r.Intn(10) == 0 {
+		return decimal.Zero
+	}
+	places := int32(g.r.Intn(3))
+	units := g.r.Int63n(limit) + 1
+	switch places {
+	case 0:
+		return decimal.New(units/100+1, 0)
+	case 1:
+		return decimal.New(units/10+1, -1)
+	}
+	return decimal.New(units, -2)
+}
+
+func (g *propertyGen) products(n int) []string {
+	out := make([]string, 0, n)
+	for len(out) < n {
+		p := propertyProducts[g.r.Intn(len(propertyProducts))]
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (g *propertyGen) offset(days int) time.Time {
+	return g.at.Add(time.Duration(g.r.Int63n(int64(2*days)*24)-int64(days)*24) * time.Hour)
+}
+
+func (g *propertyGen) order() voucher.Order {
+	o := voucher.Order{ID: "o-" + strconv.Itoa(g.r.Intn(1000)), Account: buyerAcct}
+	types := voucher.OrderTypes()
+	pays := voucher.PaymentTypes()
+	if g.rs.Name == "aws" && g.r.Intn(5) > 0 {
+		o.Type, o.Payment = voucher.OrderUsage, voucher.PayAsYouGo
+	} else if g.r.Intn(3) > 0 {
+		o.Type, o.Payment = voucher.OrderNew, voucher.PaySubscription
+	} else {
+		o.Type, o.Payment = types[g.r.Intn(len(types))], pays[g.r.Intn(len(pays))]
+	}
+	o.FirstPurchase = g.r.Intn(2) == 0
+	n := 1 + g.r.Intn(5)
+	limit := []int64{200000, 10000}[g.r.Intn(2)] // lines up to 2000 or up to 100
+	for i := 0; i < n; i++ {
+		o.Lines = append(o.Lines, voucher.Line{ID: "l" + strconv.Itoa(i),
+			Product: propertyProducts[g.r.Intn(len(propertyProducts))], Amount: g.amount(limit)})
+	}
+	return o
+}
+
+func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
+	typ := g.types[g.r.Intn(len(g.types))]
+	it, _ := g.rs.Type(typ)
+	in := voucher.Instrument{ID: string(rune("aAbBzZ"[g.r.Intn(6)])) + strconv.Itoa(i), Type: typ, Account: buyerAcct,
+		IssuedAt: g.at.Add(-time.Duration(g.r.Intn(1000)) * time.Hour)}
+	switch {
+	case it.TypedCode:
+		in.Account = ""
+		if len(codes) > 0 && g.r.Intn(8) == 0 {
+			in.Code = codes[g.r.Intn(len(codes))] // two instruments, one code
+		} else {
+			in.Code = "CODE" + strconv.Itoa(i)
+		}
+		if g.r.Intn(8) == 0 {
+			in.Account = "acct-2" // a promo code has no owner, whatever it says
+		}
+	case g.r.Intn(10) == 0:
+		in.Account = "acct-2"
+	case g.r.Intn(8) == 0:
+		in.Account, in.Code, in.PendingActivation = "", "ACT"+strconv.Itoa(i), true
+	}
+	if g.r.Intn(20) == 0 {
+		in.Currency = "USD"
+		if g.rs.Currency.Code() == "USD" {
+			in.Currency = "CNY"
+		}
+	}
+	if it.Kind == voucher.Deduction {
+		in.Amount = g.amount(60000)
+		in.Balance = in.Amount
+		if g.r.Intn(3) == 0 && in.Amount.Sign() > 0 {
+			in.Balance = in.Amount.Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2)
+		}
+		if g.r.Intn(4) == 0 && in.Balance.Sign() > 0 {
+			in.Held = in.Balance.Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2)
+			if g.r.Intn(3) == 0 {
+				in.Held = in.Balance // all of it held
+			}
+		}
+	} else {
+		if g.r.Intn(2) == 0 {
+			in.Amount = g.amount(30000)
+			if in.Amount.IsZero() {
+				in.Amount = decimal.New(1, -2)
+			}
+		} else {
+			in.PercentOff = decimal.New(int64(1+g.r.Intn(1000)), -1) // 0.1 .. 100
+			if g.r.Intn(3) == 0 {
+				in.MaxDiscount = g.amount(20000)
+			}
+		}
+		in.MaxRedemptions = g.r.Intn(4) // 0 means 1
+		in.Redeemed = g.r.Intn(in.Redemptions() + 1)
+		if left := in.Redemptions() - in.Redeemed; left > 0 && g.r.Intn(4) == 0 {
+			in.HeldRedemptions = g.r.Intn(left + 1)
+		}
+	}
+	if g.r.Intn(3) == 0 {
+		in.MinSpend = g.amount(150000)
+	}
+	if g.r.Intn(2) == 0 {
+		in.Products = g.products(1 + g.r.Intn(4))
+	}
+	if g.r.Intn(6) == 0 {
+		in.ExcludeProducts = g.products(1)
+	}
+	if g.r.Intn(7) == 0 {
+		all := voucher.OrderTypes()
+		g.r.Shuffle(len(all), func(a, b int) { all[a], all[b] = all[b], all[a] })
+		in.OrderTypes = all[:1+g.r.Intn(len(all))]
+	}
+	if g.r.Intn(10) == 0 {
+		in.PaymentTypes = []voucher.PaymentType{voucher.PaymentTypes()[g.r.Intn(2)]}
+	}
+	if g.r.Intn(5) == 0 {
+		in.FirstPurchaseOnly = boolRef(g.r.Intn(2) == 0)
+	}
+	switch g.r.Intn(10) {
+	case 0, 1, 2, 3:
+	case 4:
+		in.ExpiresAt = g.at
+	case 5:
+		in.ClaimedAt = g.offset(40)
+	default:
+		in.ExpiresAt = g.offset(30)
+	}
+	switch g.r.Intn(10) {
+	case 0:
+		in.EffectiveAt = g.at
+	case 1:
+		in.EffectiveAt = g.offset(5)
+	case 2:
+		in.ActivatedAt = g.offset(5)
+	}
+	if !in.EffectiveAt.IsZero() && !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(in.EffectiveAt) {
+		in.EffectiveAt = time.Time{}
+	}
+	return in
+}
+
+// wallet draws 0–8 instruments and the order's choice: automatic, none, or some in a
+// random order; and some codes.
+func (g *propertyGen) wallet(o *voucher.Order) []voucher.Instrument {
+	n := g.r.Intn(9)
+	insts := make([]voucher.Instrument, 0, n)
+	var codes []string
+	for i := 0; i < n; i++ {
+		in := g.instrument(i, codes)
+		if in.Code != "" && !in.PendingActivation {
+			codes = append(codes, in.Code)
+		}
+		insts = append(insts, in)
+	}
+	switch g.r.Intn(4) {
+	case 0, 1: // automatic
+	case 2:
+		o.Use = []string{}
+	default:
+		o.Use = []string{}
+		for _, k := range g.r.Perm(len(insts)) {
+			if it, _ := g.rs.Type(insts[k].Type); !it.TypedCode && g.r.Intn(2) == 0 {
+				o.Use = append(o.Use, insts[k].ID)
+			}
+		}
+	}
+	slices.Sort(codes)
+	codes = slices.Compact(codes)
+	for _, k := range g.r.Perm(len(codes)) {
+		if g.r.Intn(2) == 0 {
+			o.Codes = append(o.Codes, codes[k])
+		}
+	}
+	return insts
+}
+
+func TestQuoteProperties(t *testing.T) {
+	const casesPerSeed = 250
+	for _, name := range []string{"aliyun", "aws"} {
+		rs, err := providers.Load(name)
+		require.NoError(t, err)
+		e, err := rules.NewEngine(rs)
+		require.NoError(t, err)
+		var types []string
+		for _, it := range rs.Types {
+			types = append(types, it.Name)
+		}
+		st := &propertyStats{applied: map[string]int{}, rejected: map[voucher.Reason]int{}}
+		for _, seed := range []int64{1, 2, 3, 20260302} {
+			t.Run(fmt.Sprintf("%s/seed=%d", name, seed), func(t *testing.T) {
+				g := &propertyGen{r: rand.New(rand.NewSource(seed)), rs: rs, at: pricedAt, types: types}
+				for k := 0; k < casesPerSeed; k++ {
+					o := g.order()
+					insts := g.wallet(&o)
+					checkProperties(t, e, rs, o, insts, g.at, g.r, st)
+					if t.Failed() {
+						js, _ := json.MarshalIndent(struct {
+							Order  voucher.Order
+							Wallet []voucher.Instrument
+						}{o, insts}, "", "  ")
+						t.Fatalf("case %d of seed %d failed:\n%s", k, seed, js)
+					}
+				}
+			})
+		}
+		t.Logf("%s: applied %v; rejected %v; automatic %d; multi-line %d", name, st.applied, st.rejected, st.auto, st.lines)
+		for _, typ := range types {
+			assert.Greater(t, st.applied[typ], 20, "%s: type %s rarely applies", name, typ)
+		}
+		assert.Greater(t, st.auto, 100, name)
+		assert.Greater(t, st.lines, 30, name)
+		for _, reason := range []voucher.Reason{voucher.ReasonNotOwner, voucher.ReasonUsedUp, voucher.ReasonExpired,
+			voucher.ReasonPendingActivation, voucher.ReasonHeld, voucher.ReasonNotYetEffective, voucher.ReasonCurrencyMismatch,
+			voucher.ReasonOrderType, voucher.ReasonPaymentType, voucher.ReasonProductScope, voucher.ReasonMinSpend,
+			voucher.ReasonNothingLeft} {
+			assert.Greater(t, st.rejected[reason], 5, "%s: reason %s rarely happens", name, reason)
+		}
+	}
+}
+
+// propertyStats counts what the generated cases exercised, so that a generator that
+// stops producing interesting cases fails the test instead of passing vacuously.
+type propertyStats struct {
+	applied  map[string]int         // by instrument type
+	rejected map[voucher.Reason]int // by reason
+	auto     int                    // automatic orders with an application
+	lines    int                    // applications spread over more than one line
+}
+
+func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher.Order, insts []voucher.Instrument, at time.Time, r *rand.Rand, st *propertyStats) {
+	t.Helper()
+	before := make([]voucher.Instrument, len(insts))
+	for i := range insts {
+		before[i] = insts[i].Clone()
+	}
+	q, err := e.Quote(o, insts, at)
+	require.NoError(t, err)
+	assert.Equal(t, before, insts, "the instruments slice is not modified")
+
+	// Figures add up on every line and in total; applications split exactly.
+	assertQuoteBalanced(t, q)
+	var total decimal.Decimal
+	for _, l := range o.Lines {
+		total = total.Add(l.Amount.Round(rs.Currency.Scale()))
+	}
+	assertAmount(t, total.String(), q.Total, "total is the sum of the lines")
+
+	byID := map[string]voucher.Instrument{}
+	for _, in := range insts {
+		byID[in.ID] = in
+	}
+	perType := map[string]int{}
+	if o.Use == nil && len(q.Applications) > 0 {
+		st.auto++
+	}
+	for _, rj := range q.Rejections {
+		st.rejected[rj.Reason]++
+	}
+	for _, a := range q.Applications {
+		st.applied[a.Type]++
+		nonZero := 0
+		for _, la := range a.Lines {
+			if !la.Amount.IsZero() {
+				nonZero++
+			}
+		}
+		if nonZero > 1 {
+			st.lines++
+		}
+		in, ok := byID[a.InstrumentID]
+		require.True(t, ok, "application of unknown instrument %s", a.InstrumentID)
+		it, _ := rs.Type(in.Type)
+		perType[in.Type]++
+		take := a.Amount.Amount()
+		if it.Kind == voucher.Deduction {
+			avail := in.Balance.Sub(in.Held)
+			assert.True(t, take.LessThanOrEqual(avail), "%s took %s, has %s available", in.ID, take, avail)
+		} else {
+			if in.PercentOff.IsZero() {
+				assert.True(t, take.LessThanOrEqual(in.Amount), "%s took %s, fixed amount %s", in.ID, take, in.Amount)
+			} else {
+				if in.MaxDiscount.Sign() > 0 {
+					assert.True(t, take.LessThanOrEqual(in.MaxDiscount), "%s took %s, capped at %s", in.ID, take, in.MaxDiscount)
+				}
+				bound := total.Mul(in.PercentOff).Div(decimal.NewFromInt(100)).RoundUp(2)
+				assert.True(t, take.LessThanOrEqual(bound), "%s took %s, %s%% of %s is at most %s", in.ID, take, in.PercentOff, total, bound)
+			}
+			assert.Less(t, in.Redeemed+in.HeldRedemptions, in.Redemptions(), "%s applied with no free redemption", in.ID)
+		}
+		// It passed every check.
+		assert.Equal(t, voucher.StatusAvailable, in.StatusAt(it.Policy(), at), "%s applied", in.ID)
+		if !it.TypedCode {
+			assert.Equal(t, o.Account, in.Account, "%s applied to another account's order", in.ID)
+		}
+		assert.True(t, in.Currency == "" || in.Currency == rs.Currency.Code(), "%s in %s applied", in.ID, in.Currency)
+		for li, la := range a.Lines {
+			if la.Amount.IsZero() {
+				continue
+			}
+			p := o.Lines[li].Product
+			inScope := !slices.Contains(it.NeverCovers, p) && !slices.Contains(in.ExcludeProducts, p) &&
+				(len(in.Products) == 0 || slices.Contains(in.Products, p))
+			assert.True(t, inScope, "%s took %s from line %s (%s), out of its scope", in.ID, la.Amount.Format(), la.LineID, p)
+		}
+	}
+	for typ, n := range perType {
+		it, _ := rs.Type(typ)
+		if it.PerOrderLimit > 0 {
+			assert.LessOrEqual(t, n, it.PerOrderLimit, "type %s applied %d times", typ, n)
+		}
+	}
+
+	// Every instrument considered is in exactly one of applied and rejected; nothing else is.
+	want := map[string]bool{}
+	if o.Use != nil {
+		for _, id := range o.Use {
+			want[id] = true
+		}
+	} else {
+		for _, in := range insts {
+			if it, _ := rs.Type(in.Type); !it.TypedCode && !in.PendingActivation && in.Account != "" && in.Account == o.Account {
+				want[in.ID] = true
+			}
+		}
+	}
+	for _, code := range o.Codes {
+		best := ""
+		for _, in := range insts {
+			if it, _ := rs.Type(in.Type); it.TypedCode && in.Code == code && (best == "" || in.ID < best) {
+				best = in.ID
+			}
+		}
+		want[best] = true
+	}
+	seen := map[string]int{}
+	for _, a := range q.Applications {
+		seen[a.InstrumentID]++
+	}
+	for _, rj := range q.Rejections {
+		seen[rj.InstrumentID]++
+		assert.Contains(t, voucher.Reasons(), rj.Reason)
+	}
+	for id := range want {
+		assert.Equal(t, 1, seen[id], "%s considered: exactly once in applied or rejected", id)
+	}
+	for id := range seen {
+		assert.True(t, want[id], "%s was not considered, yet is in the quote", id)
+	}
+
+	// The same quote for any order of the wallet.
+	shuffled := slices.Clone(insts)
+	r.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+	q2, err := e.Quote(o, shuffled, at)
+	require.NoError(t, err)
+	j1, err := json.Marshal(q)
+	require.NoError(t, err)
+	j2, err := json.Marshal(q2)
+	require.NoError(t, err)
+	assert.Equal(t, string(j1), string(j2), "shuffling the wallet changed the quote")
+}

@@ -1,0 +1,244 @@
+package voucher_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/voucherkit/voucherkit/voucher"
+)
+
+var (
+	instAt = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+	deductionPolicy = voucher.TypePolicy{Name: "voucher", Kind: voucher.Deduction, CarryOver: true, Refund: voucher.RefundForfeit}
+	discountPolicy  = voucher.TypePolicy{Name: "coupon", Kind: voucher.Discount, ClaimValidity: 30 * 24 * time.Hour}
+	creditPolicy    = voucher.TypePolicy{Name: "credit", Kind: voucher.Deduction, EffectiveOnActivation: true, Refund: voucher.RefundRestore}
+	promoPolicy     = voucher.TypePolicy{Name: "promo_code", Kind: voucher.Discount, TypedCode: true}
+)
+
+func instAmt(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func TestInstrumentStatusAt(t *testing.T) {
+	ded := func(f func(*voucher.Instrument)) voucher.Instrument {
+		in := voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: instAmt("50"), Balance: instAmt("50")}
+		f(&in)
+		return in
+	}
+	disc := func(f func(*voucher.Instrument)) voucher.Instrument {
+		in := voucher.Instrument{ID: "c", Type: "coupon", Account: "a", Amount: instAmt("10")}
+		f(&in)
+		return in
+	}
+	none := func(*voucher.Instrument) {}
+	cases := []struct {
+		name   string
+		in     voucher.Instrument
+		policy voucher.TypePolicy
+		at     time.Time
+		want   voucher.Status
+	}{
+		{"available", ded(none), deductionPolicy, instAt, voucher.StatusAvailable},
+		{"used_up: zero balance", ded(func(i *voucher.Instrument) { i.Balance = decimal.Zero }), deductionPolicy, instAt, voucher.StatusUsedUp},
+		{"used_up: discount redeemed", disc(func(i *voucher.Instrument) { i.Redeemed = 1 }), discountPolicy, instAt, voucher.StatusUsedUp},
+		{"available: discount with redemptions left", disc(func(i *voucher.Instrument) { i.MaxRedemptions = 3; i.Redeemed = 2 }), discountPolicy, instAt, voucher.StatusAvailable},
+		{"a discount's zero balance does not use it up", disc(none), discountPolicy, instAt, voucher.StatusAvailable},
+		{"expired: at == expires_at", ded(func(i *voucher.Instrument) { i.ExpiresAt = instAt }), deductionPolicy, instAt, voucher.StatusExpired},
+		{"available: one nanosecond before expires_at", ded(func(i *voucher.Instrument) { i.ExpiresAt = instAt.Add(time.Nanosecond) }), deductionPolicy, instAt, voucher.StatusAvailable},
+		{"expired: claim + 30 days passed", disc(func(i *voucher.Instrument) { i.ClaimedAt = instAt.Add(-30 * 24 * time.Hour) }), discountPolicy, instAt, voucher.StatusExpired},
+		{"available: claim + 30 days not yet passed", disc(func(i *voucher.Instrument) { i.ClaimedAt = instAt.Add(-30*24*time.Hour + time.Nanosecond) }), discountPolicy, instAt, voucher.StatusAvailable},
+		{"pending_activation", ded(func(i *voucher.Instrument) { i.Account, i.Code, i.PendingActivation = "", "Q-1", true }), deductionPolicy, instAt, voucher.StatusPendingActivation},
+		{"not_yet_effective: one nanosecond before effective_at", ded(func(i *voucher.Instrument) { i.EffectiveAt = instAt.Add(time.Nanosecond) }), deductionPolicy, instAt, voucher.StatusNotYetEffective},
+		{"available: at == effective_at", ded(func(i *voucher.Instrument) { i.EffectiveAt = instAt }), deductionPolicy, instAt, voucher.StatusAvailable},
+		{"not_yet_effective: activated later, effective on activation", ded(func(i *voucher.Instrument) { i.ActivatedAt = instAt.Add(time.Second) }), creditPolicy, instAt, voucher.StatusNotYetEffective},
+		{"available: activation ignored when the type is not effective on activation", ded(func(i *voucher.Instrument) { i.ActivatedAt = instAt.Add(time.Second) }), deductionPolicy, instAt, voucher.StatusAvailable},
+		// First match wins: used_up, expired, pending_activation, not_yet_effective.
+		{"used_up before expired", ded(func(i *voucher.Instrument) { i.Balance = decimal.Zero; i.ExpiresAt = instAt }), deductionPolicy, instAt, voucher.StatusUsedUp},
+		{"expired before pending_activation", ded(func(i *voucher.Instrument) { i.PendingActivation, i.Code, i.ExpiresAt = true, "Q", instAt }), deductionPolicy, instAt, voucher.StatusExpired},
+		{"pending_activation before not_yet_effective", ded(func(i *voucher.Instrument) {
+			i.PendingActivation, i.Code, i.EffectiveAt = true, "Q", instAt.Add(time.Hour)
+		}), deductionPolicy, instAt, voucher.StatusPendingActivation},
+		{"expired before not_yet_effective", ded(func(i *voucher.Instrument) {
+			i.EffectiveAt, i.ExpiresAt = instAt.Add(-time.Hour), instAt.Add(-time.Minute)
+		}), deductionPolicy, instAt, voucher.StatusExpired},
+		{"held value does not change the status", ded(func(i *voucher.Instrument) { i.Held = i.Balance }), deductionPolicy, instAt, voucher.StatusAvailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.in.StatusAt(tc.policy, tc.at))
+			assert.True(t, tc.want.Valid())
+		})
+	}
+}
+
+func TestInstrumentExpiresOn(t *testing.T) {
+	exp := instAt.AddDate(0, 1, 0)
+	claim := instAt.AddDate(0, 0, -3)
+	cases := []struct {
+		name   string
+		in     voucher.Instrument
+		policy voucher.TypePolicy
+		want   time.Time
+	}{
+		{"expires_at", voucher.Instrument{ExpiresAt: exp}, deductionPolicy, exp},
+		{"never", voucher.Instrument{}, deductionPolicy, time.Time{}},
+		{"claimed_at + validity", voucher.Instrument{ClaimedAt: claim}, discountPolicy, claim.Add(30 * 24 * time.Hour)},
+		{"expires_at wins over the claim period", voucher.Instrument{ClaimedAt: claim, ExpiresAt: exp}, discountPolicy, exp},
+		{"no claim period without claimed_at", voucher.Instrument{}, discountPolicy, time.Time{}},
+		{"claimed_at without a claim period", voucher.Instrument{ClaimedAt: claim}, deductionPolicy, time.Time{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.in.ExpiresOn(tc.policy)
+			assert.True(t, tc.want.Equal(got), "want %v, got %v", tc.want, got)
+		})
+	}
+}
+
+func TestInstrumentEffectiveFrom(t *testing.T) {
+	eff := instAt.Add(-time.Hour)
+	act := instAt.Add(time.Hour)
+	cases := []struct {
+		name   string
+		in     voucher.Instrument
+		policy voucher.TypePolicy
+		want   time.Time
+	}{
+		{"from the start", voucher.Instrument{}, deductionPolicy, time.Time{}},
+		{"effective_at", voucher.Instrument{EffectiveAt: eff}, deductionPolicy, eff},
+		{"activation, for a type effective on activation", voucher.Instrument{ActivatedAt: act}, creditPolicy, act},
+		{"activation ignored otherwise", voucher.Instrument{ActivatedAt: act}, deductionPolicy, time.Time{}},
+		{"effective_at wins over activation", voucher.Instrument{EffectiveAt: eff, ActivatedAt: act}, creditPolicy, eff},
+		{"never activated", voucher.Instrument{}, creditPolicy, time.Time{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.in.EffectiveFrom(tc.policy)
+			assert.True(t, tc.want.Equal(got), "want %v, got %v", tc.want, got)
+		})
+	}
+}
+
+func TestInstrumentRedemptions(t *testing.T) {
+	assert.Equal(t, 1, (&voucher.Instrument{}).Redemptions(), "default 1")
+	assert.Equal(t, 3, (&voucher.Instrument{MaxRedemptions: 3}).Redemptions())
+	in := voucher.Instrument{MaxRedemptions: 2, Redeemed: 1}
+	assert.False(t, in.UsedUp(discountPolicy))
+	in.Redeemed = 2
+	assert.True(t, in.UsedUp(discountPolicy))
+	assert.True(t, (&voucher.Instrument{Balance: decimal.Zero}).UsedUp(deductionPolicy))
+	assert.False(t, (&voucher.Instrument{Balance: instAmt("0.01")}).UsedUp(deductionPolicy))
+}
+
+func TestInstrumentClone(t *testing.T) {
+	fpo := true
+	in := voucher.Instrument{ID: "v", Products: []string{"ecs"}, ExcludeProducts: []string{"rds"},
+		OrderTypes: []voucher.OrderType{voucher.OrderNew}, PaymentTypes: []voucher.PaymentType{voucher.PaySubscription},
+		FirstPurchaseOnly: &fpo}
+	c := in.Clone()
+	assert.Equal(t, in, c)
+	c.Products[0] = "x"
+	c.ExcludeProducts[0] = "x"
+	c.OrderTypes[0] = voucher.OrderUsage
+	c.PaymentTypes[0] = voucher.PayAsYouGo
+	*c.FirstPurchaseOnly = false
+	assert.Equal(t, []string{"ecs"}, in.Products)
+	assert.Equal(t, []string{"rds"}, in.ExcludeProducts)
+	assert.Equal(t, []voucher.OrderType{voucher.OrderNew}, in.OrderTypes)
+	assert.Equal(t, []voucher.PaymentType{voucher.PaySubscription}, in.PaymentTypes)
+	assert.True(t, *in.FirstPurchaseOnly)
+}
+
+func TestInstrumentValidate(t *testing.T) {
+	ded := func() voucher.Instrument {
+		return voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: instAmt("100"), Balance: instAmt("60"), Held: instAmt("10"),
+			ExpiresAt: instAt.AddDate(0, 1, 0), EffectiveAt: instAt}
+	}
+	disc := func() voucher.Instrument {
+		return voucher.Instrument{ID: "c", Type: "coupon", Account: "a", PercentOff: instAmt("12.5"), MaxDiscount: instAmt("30"), MinSpend: instAmt("100")}
+	}
+	cases := []struct {
+		name   string
+		in     voucher.Instrument
+		policy voucher.TypePolicy
+		fields []string // nil: valid
+	}{
+		{"valid deduction", ded(), deductionPolicy, nil},
+		{"valid discount", disc(), discountPolicy, nil},
+		{"valid fixed discount", voucher.Instrument{ID: "c", Type: "coupon", Amount: instAmt("5")}, discountPolicy, nil},
+		{"valid promo code", voucher.Instrument{ID: "p", Type: "promo_code", Code: "SPRING10", PercentOff: instAmt("10")}, promoPolicy, nil},
+		{"valid pending", voucher.Instrument{ID: "g", Type: "voucher", Code: "Q", PendingActivation: true, Amount: instAmt("5"), Balance: instAmt("5")}, deductionPolicy, nil},
+		{"missing id", func() voucher.Instrument { i := ded(); i.ID = ""; return i }(), deductionPolicy, []string{"id"}},
+		{"missing type", func() voucher.Instrument { i := ded(); i.Type = ""; return i }(), deductionPolicy, []string{"type"}},
+		{"bad currency", func() voucher.Instrument { i := ded(); i.Currency = "usd"; return i }(), deductionPolicy, []string{"currency"}},
+		{"negative amount", voucher.Instrument{ID: "c", Type: "coupon", Amount: instAmt("-1")}, discountPolicy, []string{"amount"}},
+		{"negative balance", func() voucher.Instrument { i := ded(); i.Balance = instAmt("-1"); i.Held = decimal.Zero; return i }(), deductionPolicy, []string{"balance", "held"}}, // held 0 exceeds balance -1
+		{"negative held", func() voucher.Instrument { i := ded(); i.Held = instAmt("-1"); return i }(), deductionPolicy, []string{"held"}},
+		{"negative min_spend", func() voucher.Instrument { i := disc(); i.MinSpend = instAmt("-1"); return i }(), discountPolicy, []string{"min_spend"}},
+		{"negative max_discount", func() voucher.Instrument { i := disc(); i.MaxDiscount = instAmt("-1"); return i }(), discountPolicy, []string{"max_discount"}},
+		{"negative percent_off", func() voucher.Instrument { i := disc(); i.PercentOff = instAmt("-1"); return i }(), discountPolicy, []string{"percent_off"}},
+		{"percent_off with amount", func() voucher.Instrument { i := disc(); i.Amount = instAmt("5"); return i }(), discountPolicy, []string{"percent_off"}},
+		{"percent_off over 100", func() voucher.Instrument { i := disc(); i.PercentOff = instAmt("100.01"); return i }(), discountPolicy, []string{"percent_off"}},
+		{"percent_off on a deduction", func() voucher.Instrument {
+			i := ded()
+			i.PercentOff = instAmt("10")
+			i.Amount, i.Balance, i.Held = decimal.Zero, decimal.Zero, decimal.Zero
+			return i
+		}(), deductionPolicy, []string{"percent_off"}},
+		{"max_discount without percent_off", voucher.Instrument{ID: "c", Type: "coupon", Amount: instAmt("5"), MaxDiscount: instAmt("3")}, discountPolicy, []string{"max_discount"}},
+		{"balance above amount", func() voucher.Instrument { i := ded(); i.Balance = instAmt("100.01"); return i }(), deductionPolicy, []string{"balance"}},
+		{"held above balance", func() voucher.Instrument { i := ded(); i.Held = instAmt("60.01"); return i }(), deductionPolicy, []string{"held"}},
+		{"discount without amount or percent", voucher.Instrument{ID: "c", Type: "coupon"}, discountPolicy, []string{"amount"}},
+		{"negative max_redemptions", func() voucher.Instrument { i := disc(); i.MaxRedemptions = -1; return i }(), discountPolicy, []string{"max_redemptions"}},
+		{"unknown order type", func() voucher.Instrument {
+			i := ded()
+			i.OrderTypes = []voucher.OrderType{voucher.OrderNew, "purchase"}
+			return i
+		}(), deductionPolicy, []string{"order_types[1]"}},
+		{"unknown payment type", func() voucher.Instrument { i := ded(); i.PaymentTypes = []voucher.PaymentType{"cash"}; return i }(), deductionPolicy, []string{"payment_types[0]"}},
+		{"expires_at not after effective_at", func() voucher.Instrument { i := ded(); i.ExpiresAt = i.EffectiveAt; return i }(), deductionPolicy, []string{"expires_at"}},
+		{"pending without a code", voucher.Instrument{ID: "g", Type: "voucher", PendingActivation: true, Amount: instAmt("5"), Balance: instAmt("5")}, deductionPolicy, []string{"status"}},
+		{"typed-in type without a code", voucher.Instrument{ID: "p", Type: "promo_code", PercentOff: instAmt("10")}, promoPolicy, []string{"code"}},
+		{"every problem at once", voucher.Instrument{Currency: "x", MaxRedemptions: -1, OrderTypes: []voucher.OrderType{"x"},
+			PaymentTypes: []voucher.PaymentType{"y"}, PendingActivation: true}, discountPolicy,
+			[]string{"id", "type", "currency", "amount", "max_redemptions", "order_types[0]", "payment_types[0]", "status"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.in.Validate(tc.policy)
+			if tc.fields == nil {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, voucher.ErrInvalidInstrument)
+			assert.Equal(t, "invalid_instrument", voucher.ErrorCode(err))
+			var ve *voucher.ValidationError
+			require.True(t, errors.As(err, &ve))
+			var got []string
+			for _, p := range ve.Problems {
+				got = append(got, p.Field)
+			}
+			assert.ElementsMatch(t, tc.fields, got)
+		})
+	}
+}
+
+func TestReasonsAreInCheckOrder(t *testing.T) {
+	assert.Equal(t, []voucher.Reason{"not_owner", "used_up", "expired", "pending_activation", "held", "not_yet_effective",
+		"currency_mismatch", "order_type", "payment_type", "first_purchase_only", "product_scope", "min_spend",
+		"per_order_limit", "not_selected", "nothing_left"}, voucher.Reasons())
+}
+
+func TestInstrumentZeroValue(t *testing.T) {
+	var in voucher.Instrument
+	assert.Equal(t, voucher.StatusUsedUp, in.StatusAt(deductionPolicy, instAt), "a deduction with no balance is used up")
+	assert.Equal(t, voucher.StatusAvailable, in.StatusAt(discountPolicy, instAt))
+	assert.True(t, in.ExpiresOn(discountPolicy).IsZero())
+	assert.True(t, in.EffectiveFrom(creditPolicy).IsZero())
+	assert.Error(t, in.Validate(deductionPolicy))
+}
