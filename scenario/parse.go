@@ -114,6 +114,23 @@ func ParseWallet(file string, data []byte, rs *rules.RuleSet, account string, no
 	return insts, nil
 }
 
+// ParseWalletFor is ParseWallet for comparing rule sets: entries whose type rs does not
+// define are left out (their ids and types are returned) instead of being errors.
+func ParseWalletFor(file string, data []byte, rs *rules.RuleSet, account string, now time.Time) ([]voucher.Instrument, []string, error) {
+	d, root, err := yamlx.Parse(file, data)
+	if err != nil {
+		d.Tag(ErrInvalid)
+		return nil, nil, d.Err()
+	}
+	p := &parser{d: d, rs: rs, account: account, now: now, loc: rs.Location, skipUnknownTypes: true}
+	insts := p.wallet(root, "wallet")
+	if d.Failed() {
+		d.Tag(ErrInvalid)
+		return nil, nil, d.Err()
+	}
+	return insts, p.skipped, nil
+}
+
 // ParseOrder reads an order file: one order in the scenario order syntax, for account
 // when it names none.
 func ParseOrder(file string, data []byte, account string) (voucher.Order, error) {
@@ -181,6 +198,10 @@ type parser struct {
 	// byID and byCode index the wallet, for checking the keys of expectations.
 	byID   map[string]*voucher.Instrument
 	byCode map[string]*voucher.Instrument
+	// skipUnknownTypes leaves out wallet entries of types the rule set does not define,
+	// listing them in skipped (for comparing rule sets).
+	skipUnknownTypes bool
+	skipped          []string
 }
 
 func (p *parser) scenario(root *yaml.Node) *Scenario {
@@ -322,6 +343,14 @@ func (p *parser) wallet(n *yaml.Node, path string) []voucher.Instrument {
 	codes := map[string]string{}
 	for i, it := range items {
 		ip := yamlx.Index(path, i)
+		if p.skipUnknownTypes {
+			if typ, id := scalarField(it, "type"), scalarField(it, "id"); typ != "" {
+				if _, known := p.rs.Type(typ); !known {
+					p.skipped = append(p.skipped, id+" ("+typ+")")
+					continue
+				}
+			}
+		}
 		inst, idNode, codeNode, ok := p.instrument(it, ip)
 		if !ok {
 			continue
@@ -341,6 +370,22 @@ func (p *parser) wallet(n *yaml.Node, path string) []voucher.Instrument {
 		insts = append(insts, inst)
 	}
 	return insts
+}
+
+// scalarField is the text of key in mapping n, or "".
+func scalarField(n *yaml.Node, key string) string {
+	n = yamlx.Resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			if v := yamlx.Resolve(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
+				return v.Value
+			}
+		}
+	}
+	return ""
 }
 
 // instrument reads one wallet entry and fills in the spec's defaults.

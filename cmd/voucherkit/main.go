@@ -5,7 +5,8 @@
 //	voucherkit test FILE|DIR...
 //	voucherkit quote --provider NAME|FILE --wallet FILE --order FILE [--at TIME] [--json]
 //	voucherkit lint FILE...
-//	voucherkit providers [NAME]
+//	voucherkit compare --providers NAME|FILE,... --order FILE [--wallet FILE] [--at TIME]
+//	voucherkit providers [--yaml] [NAME]
 //
 // Results go to standard output, errors to standard error. Exit status: 0 success, 1 a
 // failure (a scenario that does not pass, a lint problem, a refused order), 2 a usage
@@ -45,7 +46,8 @@ func commands() []command {
 		{"test", "FILE|DIR...", "run scenario files; a directory means every *.yaml under it", runTest},
 		{"quote", "--provider NAME|FILE --wallet FILE --order FILE [--at TIME] [--json]", "price one order against a wallet", runQuote},
 		{"lint", "FILE...", "check rule sets and scenario files, reporting every problem with its position", runLint},
-		{"providers", "[NAME]", "list the built-in rule sets, or print one's YAML", runProviders},
+		{"compare", "--providers NAME|FILE,... --order FILE [--wallet FILE] [--at TIME]", "price one order under several rule sets, side by side", runCompare},
+		{"providers", "[--yaml] [NAME]", "list the built-in rule sets, or describe one and its versions", runProviders},
 	}
 }
 

@@ -231,9 +231,20 @@ func TestProviders(t *testing.T) {
 	assert.Regexp(t, `(?m)^aliyun\s+\S+\s+CNY\s+Asia/Shanghai\s+promo_code > coupon > voucher\s+Alibaba Cloud`, out)
 	assert.Regexp(t, `(?m)^aws\s+\S+\s+USD\s+UTC\s+credits\s+AWS promotional credits`, out)
 
-	code, out, _ = call(t, "providers", "aws")
+	assert.Regexp(t, `(?m)^aliyun\s+2019,2024\.07\s+CNY`, out, "every version is listed, oldest first")
+
+	code, out, _ = call(t, "providers", "--yaml", "aws")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "\nname: aws\n")
+
+	code, out, _ = call(t, "providers", "aliyun")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "  2019: from 2019-01-01T00:00:00+08:00, until 2024-07-15T00:00:00+08:00\n")
+	assert.Contains(t, out, "    differs: voucher: order types new, renewal, upgrade, os_change, trial_conversion\n")
+	assert.Contains(t, out, "  2024.07: from 2024-07-15T00:00:00+08:00  [top level]\n")
+	assert.Contains(t, out, "stages (version 2024.07): promo_code (discount) > coupon (discount) > voucher (deduction)\n")
+	assert.Contains(t, out, "  coupon (discount, stage coupon)\n    1 per order\n")
+	assert.Contains(t, out, "    valid 30 days after claim\n")
 
 	code, _, errOut := call(t, "providers", "nope")
 	assert.Equal(t, 1, code)
@@ -274,4 +285,34 @@ func TestDemo(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+func TestCompare(t *testing.T) {
+	code, out, errOut := call(t, "compare", "--providers", "aws, aliyun,huaweicloud",
+		"--order", "testdata/compare/order.yaml", "--wallet", "testdata/compare/wallet.yaml", "--at", "2026-05-01")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `(?m)^\s+aws@\S+\s+aliyun@2024\.07\s+huaweicloud@\S+\s*$`, out)
+	assert.Regexp(t, `(?m)^\s+deducted\s+50\.00 USD\s+200\.00 CNY\s+230\.00 CNY\s*$`, out)
+	assert.Regexp(t, `(?m)^\s+cash\s+550\.00 USD\s+400\.00 CNY\s+370\.00 CNY\s*$`, out)
+	assert.Contains(t, out, "aws@2024.12:\n  applied c50 (credit): 50.00\n  left out (type not in this rule set): v200 (voucher), cc30 (cash_coupon)\n")
+	assert.Contains(t, out, "huaweicloud@2025.1:\n  applied v200 (voucher): 200.00\n  applied cc30 (cash_coupon): 30.00\n")
+
+	// Before the 2024-07-15 boundary, aliyun's vouchers do not pay pay-as-you-go bills.
+	code, out, errOut = call(t, "compare", "--providers", "aliyun",
+		"--order", "testdata/compare/order.yaml", "--wallet", "testdata/compare/wallet.yaml", "--at", "2024-07-01")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "aliyun@2019")
+	assert.Contains(t, out, "not applied v200 (voucher): order_type")
+
+	code, _, errOut = call(t, "compare", "--providers", "aws,nimbus", "--order", "testdata/compare/order.yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown provider "nimbus"`)
+
+	code, _, errOut = call(t, "compare", "--order", "testdata/compare/order.yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--providers and --order are required")
+
+	code, out, _ = call(t, "compare", "-h")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "Usage: voucherkit compare")
 }
