@@ -8,7 +8,7 @@ import (
 	"slices"
 
 	"github.com/voucherkit/voucherkit/internal/yamlx"
-	"github.com/voucherkit/voucherkit/rules"
+	"github.com/voucherkit/voucherkit/providers"
 	"github.com/voucherkit/voucherkit/scenario"
 )
 
@@ -73,7 +73,7 @@ func lintFile(file string) (string, error) {
 		_, err = scenario.Parse(file, data)
 		return "scenario", err
 	case isRuleSet && !isScenario:
-		_, err = rules.Parse(file, data)
+		_, err = providers.Parse(file, data)
 		return "rule set", err
 	}
 	return "", errors.New(file + ": cannot tell whether this is a scenario (keys name, provider, now, steps) or a rule set (keys name, currency, stages, types)")

@@ -316,3 +316,10 @@ func TestCompare(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "Usage: voucherkit compare")
 }
+
+// A rule set that extends a built-in one is linted against it.
+func TestLintExtends(t *testing.T) {
+	code, out, errOut := call(t, "lint", "testdata/lint-extends.yaml")
+	require.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "ok    testdata/lint-extends.yaml  (rule set)")
+}
