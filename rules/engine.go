@@ -26,6 +26,7 @@ type Engine struct {
 // compiled is one version of a rule set, ready to price.
 type compiled struct {
 	rs     *RuleSet
+	id     string // rs.ID(), once
 	cur    voucher.Currency
 	scale  int32
 	mode   fixed.Mode
@@ -101,7 +102,7 @@ func compile(rs *RuleSet, trace bool) (*compiled, error) {
 	cp := *rs
 	cp.Stages = slices.Clone(rs.Stages)
 	cp.Types = slices.Clone(rs.Types)
-	e := &compiled{rs: &cp, cur: rs.Currency, scale: rs.Currency.Scale(), mode: rs.Rounding.mode(),
+	e := &compiled{rs: &cp, id: cp.ID(), cur: rs.Currency, scale: rs.Currency.Scale(), mode: rs.Rounding.mode(),
 		types: make(map[string]*typePlan, len(rs.Types)), trace: trace}
 	stageIdx := make(map[string]int, len(rs.Stages))
 	for i, st := range cp.Stages {

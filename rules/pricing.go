@@ -20,7 +20,10 @@ type pricing struct {
 	o     *voucher.Order
 	insts []voucher.Instrument
 	at    time.Time
-	byID  map[string]int
+	byID  map[string]int // nil for a small wallet: find scans
+	tps   []*typePlan    // each instrument's type (nil: not in the rule set)
+	// nIndexed is how many instruments find may return (all, once prepared).
+	nIndexed int
 
 	amount   []int64 // list amount per line, in units
 	payable  []int64 // still payable per line
@@ -37,6 +40,8 @@ type pricing struct {
 	share []int64 // scratch: per-line split
 	cands []cand  // scratch: the candidates of the current stage
 	order []int32 // scratch: the order they are visited in
+	memo  []memoMoney
+	buf   [16]memoMoney
 }
 
 // cand is one instrument as the engine sees it during a stage.
@@ -69,17 +74,29 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 		}
 		probs = append(probs, ve.Problems...)
 	}
-	p := &pricing{e: e, o: o, insts: insts, at: at, byID: make(map[string]int, len(insts)),
+	p := &pricing{e: e, o: o, insts: insts, at: at,
 		cands: make([]cand, 0, len(insts)), order: make([]int32, 0, len(insts))}
+	p.memo = p.buf[:0]
+	n0 := len(insts) + len(o.Codes)
+	p.rejs = make([]voucher.Rejection, 0, n0)
+	if e.trace {
+		p.trace = make([]voucher.TraceEntry, 0, n0+len(e.stages))
+	}
+	if len(insts) > smallWallet {
+		p.byID = make(map[string]int, len(insts))
+	}
 	for i := range insts {
 		id := insts[i].ID
-		if _, dup := p.byID[id]; dup {
+		if _, dup := p.find(id); dup {
 			return nil, fmt.Errorf("%w: instrument id %q is given twice", voucher.ErrInvalidInstrument, id)
 		}
-		p.byID[id] = i
+		if p.byID != nil {
+			p.byID[id] = i
+		}
+		p.nIndexed = i + 1
 	}
 	for k, id := range o.Use {
-		if i, ok := p.byID[id]; ok {
+		if i, ok := p.find(id); ok {
 			if tp, ok := e.types[insts[i].Type]; ok && tp.t.TypedCode {
 				probs = append(probs, voucher.FieldError{Field: fmt.Sprintf("use[%d]", k),
 					Problem: fmt.Sprintf("%q is a %s, which is typed in as a code: put its code in codes", id, tp.t.Name)})
@@ -117,7 +134,7 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 		}
 	}
 	for _, id := range o.Use {
-		i, ok := p.byID[id]
+		i, ok := p.find(id)
 		if !ok {
 			return nil, fmt.Errorf("%w: use names %q, which is not in the wallet", voucher.ErrUnknownInstrument, id)
 		}
@@ -130,8 +147,11 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 		}
 		p.codeIdx = append(p.codeIdx, i)
 	}
+	p.tps = make([]*typePlan, len(insts))
 	for i := range insts {
-		if _, ok := e.types[insts[i].Type]; !ok {
+		tp, ok := e.types[insts[i].Type]
+		p.tps[i] = tp
+		if !ok {
 			if p.mayConsider(i) {
 				return nil, fmt.Errorf("%w: instrument %q has type %q, which rule set %s does not define",
 					voucher.ErrInvalidInstrument, insts[i].ID, insts[i].Type, e.rs.Name)
@@ -140,6 +160,31 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 	}
 	return p, nil
 }
+
+// smallWallet is the size up to which instruments are found by scanning, not a map.
+const smallWallet = 16
+
+// find returns the index of the instrument with id among those indexed so far (all of
+// them once prepare has indexed the wallet).
+func (p *pricing) find(id string) (int, bool) {
+	if p.byID != nil {
+		i, ok := p.byID[id]
+		return i, ok
+	}
+	for i := range p.insts {
+		if p.insts[i].ID == id {
+			if p.indexed(i) {
+				return i, true
+			}
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// indexed reports whether instrument i has been indexed: during prepare's duplicate
+// check only the earlier ones are; afterwards all are.
+func (p *pricing) indexed(i int) bool { return i < p.nIndexed }
 
 // mayConsider reports whether instrument i could enter this order at all.
 func (p *pricing) mayConsider(i int) bool {
@@ -287,15 +332,37 @@ func (p *pricing) wouldTake(c *cand, scopePay int64) int64 {
 	return max(min(take, scopePay), 0)
 }
 
-func (p *pricing) money(u int64) voucher.Money { return voucher.MoneyFromUnits(u, p.e.cur) }
+// money returns u units as Money. Decimals are immutable, so one quote shares one value
+// per distinct amount (most figures repeat: a line's and the order's, an application's
+// amount and its split).
+func (p *pricing) money(u int64) voucher.Money {
+	if u == 0 {
+		return voucher.MoneyFromUnits(0, p.e.cur)
+	}
+	for i := range p.memo {
+		if p.memo[i].units == u {
+			return p.memo[i].m
+		}
+	}
+	m := voucher.MoneyFromUnits(u, p.e.cur)
+	if len(p.memo) < cap(p.memo) {
+		p.memo = append(p.memo, memoMoney{u, m})
+	}
+	return m
+}
+
+type memoMoney struct {
+	units int64
+	m     voucher.Money
+}
 
 func (p *pricing) fmtUnits(u int64) string { return p.money(u).Format() }
 
 func (p *pricing) runStage(si int) error {
 	st := &p.e.stages[si]
 	inStage := func(i int) (*typePlan, bool) {
-		tp, ok := p.e.types[p.insts[i].Type]
-		return tp, ok && tp.stage == si
+		tp := p.tps[i]
+		return tp, tp != nil && tp.stage == si
 	}
 	cands := p.cands[:0]
 	for _, i := range p.useIdx {
@@ -349,12 +416,6 @@ func (p *pricing) runStage(si int) error {
 			}
 		}
 		slices.SortFunc(autos, func(a, b int32) int { return p.compare(&cands[a], &cands[b]) })
-	}
-	if n := len(p.rejs) + len(cands); cap(p.rejs) < n {
-		p.rejs = slices.Grow(p.rejs, len(cands))
-	}
-	if n := len(p.trace) + len(cands) + 1; p.e.trace && cap(p.trace) < n {
-		p.trace = slices.Grow(p.trace, len(cands)+1)
 	}
 	if p.e.trace {
 		note := "chosen by the buyer"
@@ -583,11 +644,14 @@ func (p *pricing) apply(st *stagePlan, c *cand, take int64) error {
 		}
 		lines[li] = voucher.LineAmount{LineID: p.o.Lines[li].ID, Amount: p.money(s)}
 	}
-	amt := p.money(take)
+	if p.apps == nil {
+		p.apps = make([]voucher.Application, 0, min(len(p.cands), 8))
+	}
 	p.apps = append(p.apps, voucher.Application{InstrumentID: in.ID, Key: c.key, Type: in.Type, Stage: st.name,
-		Kind: c.tp.t.Kind, Amount: amt, Lines: lines, Invoiceable: c.tp.t.Invoiceable, Refund: c.tp.refundRule()})
+		Kind: c.tp.t.Kind, Amount: p.money(take), Lines: lines, Invoiceable: c.tp.t.Invoiceable, Refund: c.tp.refundRule()})
 	if p.e.trace {
-		p.trace = append(p.trace, voucher.TraceEntry{Stage: st.name, Instrument: c.key, Event: "apply", Amount: &amt})
+		// Points into apps: if apps grows later, the old array keeps the same value.
+		p.trace = append(p.trace, voucher.TraceEntry{Stage: st.name, Instrument: c.key, Event: "apply", Amount: &p.apps[len(p.apps)-1].Amount})
 	}
 	return nil
 }
@@ -600,7 +664,7 @@ func (tp *typePlan) refundRule() voucher.RefundRule {
 }
 
 func (p *pricing) quote() *voucher.Quote {
-	q := &voucher.Quote{OrderID: p.o.ID, Account: p.o.Account, RuleSet: p.e.rs.ID(), Currency: p.e.cur.Code(),
+	q := &voucher.Quote{OrderID: p.o.ID, Account: p.o.Account, RuleSet: p.e.id, Currency: p.e.cur.Code(),
 		At: p.at, Applications: p.apps, Rejections: p.rejs, Trace: p.trace}
 	if q.Applications == nil {
 		q.Applications = []voucher.Application{}
