@@ -41,7 +41,8 @@ type pricing struct {
 	cands []cand  // scratch: the candidates of the current stage
 	order []int32 // scratch: the order they are visited in
 	memo  []memoMoney
-	buf   [16]memoMoney
+	nRejs int // capacity for rejections, allocated at the first
+	buf   [8]memoMoney
 }
 
 // cand is one instrument as the engine sees it during a stage.
@@ -78,7 +79,7 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 		cands: make([]cand, 0, len(insts)), order: make([]int32, 0, len(insts))}
 	p.memo = p.buf[:0]
 	n0 := len(insts) + len(o.Codes)
-	p.rejs = make([]voucher.Rejection, 0, n0)
+	p.nRejs = n0
 	if e.trace {
 		p.trace = make([]voucher.TraceEntry, 0, n0+len(e.stages))
 	}
@@ -588,6 +589,9 @@ func (p *pricing) check(c *cand) (voucher.Reason, string, string) {
 
 func (p *pricing) reject(st *stagePlan, c *cand, reason voucher.Reason, detail, hint string) {
 	in := &p.insts[c.idx]
+	if p.rejs == nil {
+		p.rejs = make([]voucher.Rejection, 0, p.nRejs)
+	}
 	p.rejs = append(p.rejs, voucher.Rejection{InstrumentID: in.ID, Key: c.key, Type: in.Type,
 		Stage: st.name, Reason: reason, Detail: detail, Hint: hint})
 	if p.e.trace {
