@@ -3,24 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/voucherkit/voucherkit/internal/yamlx"
-	"github.com/voucherkit/voucherkit/rules"
 	"github.com/voucherkit/voucherkit/scenario"
 	"github.com/voucherkit/voucherkit/voucher"
 )
-
-// comparison is one rule set's answer for the order.
-type comparison struct {
-	name    string
-	quote   *voucher.Quote
-	err     error
-	skipped []string // wallet entries whose type the rule set does not define
-}
 
 func runCompare(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("compare", "--providers NAME|FILE,... --order FILE [--wallet FILE] [--at TIME]",
@@ -29,14 +17,11 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 			"currency. A wallet entry whose type a rule set does not define is left out under it\n"+
 			"(and listed); an order a rule set refuses shows its error code.")
 	list := f.String("providers", "", "comma-separated built-in rule sets or rule-set files")
-	walletFile := f.String("wallet", "", "YAML list of instruments, as in a scenario's wallet")
-	orderFile := f.String("order", "", "YAML order, as in a scenario's quote step")
-	atFlag := f.String("at", "", "when to price: RFC 3339, or a date in each rule set's time zone (default: now)")
-	account := f.String("account", scenario.DefaultAccount, "owner of instruments and buyer of the order when they name none")
+	in := addPricingFlags(f, "when to price: RFC 3339, or a date in each rule set's time zone (default: now)")
 	if ok, code := f.parse(args, stdout, stderr); !ok {
 		return code
 	}
-	if *list == "" || *orderFile == "" || f.NArg() > 0 {
+	if *list == "" || *in.order == "" || f.NArg() > 0 {
 		fmt.Fprintln(stderr, "voucherkit compare: --providers and --order are required, and nothing else")
 		f.usage(stderr)
 		return exitInvalid
@@ -45,21 +30,10 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "voucherkit compare: "+format+"\n", a...)
 		return exitInvalid
 	}
-	orderData, err := os.ReadFile(*orderFile)
-	if err != nil {
+	if err := in.read(); err != nil {
 		return fail("%v", err)
 	}
-	order, err := scenario.ParseOrder(*orderFile, orderData, *account)
-	if err != nil {
-		return fail("invalid order file:\n%v", err)
-	}
-	var walletData []byte
-	if *walletFile != "" {
-		if walletData, err = os.ReadFile(*walletFile); err != nil {
-			return fail("%v", err)
-		}
-	}
-	var results []comparison
+	var results []priced
 	for _, name := range strings.Split(*list, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
@@ -69,17 +43,11 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail("%v", err)
 		}
-		at := time.Now().In(rs.Location)
-		if *atFlag != "" {
-			if at, err = yamlx.ParseTime(*atFlag, rs.Location, yamlx.StartOfDay); err != nil {
-				return fail("--at: %v", err)
-			}
-		}
-		c, err := compareOne(rs, order, walletData, *walletFile, *account, at)
+		p, err := in.price(rs, true)
 		if err != nil {
 			return fail("%s: %v", name, err)
 		}
-		results = append(results, c)
+		results = append(results, p)
 	}
 	if len(results) == 0 {
 		return fail("--providers names no rule set")
@@ -88,43 +56,19 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// compareOne prices order under rs: wallet entries of types rs does not define are left out.
-func compareOne(rs *rules.RuleSet, order voucher.Order, walletData []byte, walletFile, account string, at time.Time) (comparison, error) {
-	eng, err := rules.NewEngine(rs)
-	if err != nil {
-		return comparison{}, err
-	}
-	c := comparison{name: eng.RuleSetAt(at).ID()}
-	w := voucher.NewWallet(eng, at)
-	if walletData != nil {
-		insts, skipped, err := scenario.ParseWalletFor(walletFile, walletData, rs, account, at)
-		if err != nil {
-			return c, fmt.Errorf("invalid wallet file:\n%v", err)
-		}
-		c.skipped = skipped
-		for _, in := range insts {
-			if err := w.Grant(in); err != nil {
-				return c, err
-			}
-		}
-	}
-	c.quote, c.err = w.Quote(order, at)
-	return c, nil
-}
-
-func writeComparison(w io.Writer, results []comparison) {
+func writeComparison(w io.Writer, results []priced) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	row := func(label string, cell func(c comparison) string) {
+	row := func(label string, cell func(c priced) string) {
 		fmt.Fprintf(tw, "%s\t", label)
 		for _, c := range results {
 			fmt.Fprintf(tw, "%s\t", cell(c))
 		}
 		fmt.Fprintln(tw)
 	}
-	row("", func(c comparison) string { return c.name })
-	fig := func(pick func(voucher.Figures) voucher.Money) func(c comparison) string {
-		return func(c comparison) string {
-			if c.err != nil {
+	row("", func(c priced) string { return c.ruleSet })
+	fig := func(pick func(voucher.Figures) voucher.Money) func(c priced) string {
+		return func(c priced) string {
+			if c.refused != nil {
 				return "-"
 			}
 			m := pick(c.quote.Figures)
@@ -139,9 +83,9 @@ func writeComparison(w io.Writer, results []comparison) {
 	row("not invoiceable", fig(func(f voucher.Figures) voucher.Money { return f.NonInvoiceable }))
 	tw.Flush()
 	for _, c := range results {
-		fmt.Fprintf(w, "\n%s:\n", c.name)
-		if c.err != nil {
-			fmt.Fprintf(w, "  refused: %s (%v)\n", voucher.ErrorCode(c.err), c.err)
+		fmt.Fprintf(w, "\n%s:\n", c.ruleSet)
+		if c.refused != nil {
+			fmt.Fprintf(w, "  refused: %s (%v)\n", voucher.ErrorCode(c.refused), c.refused)
 			continue
 		}
 		for _, a := range c.quote.Applications {
