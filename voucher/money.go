@@ -127,8 +127,13 @@ func MustMoney(s, code string) Money {
 // is refused quickly instead of expanding into a million digits.
 const maxExponent = 30
 
+// maxIntegerDigits bounds the digits before the decimal point (10^24 is far beyond any
+// bill), so that every accepted amount formats back into a string ParseDecimal reads.
+const maxIntegerDigits = 24
+
 // ParseDecimal parses a plain decimal string ("12.50", "-3", "1e3"), refusing floats'
-// spellings it cannot represent exactly (NaN, Inf) and exponents beyond ±30.
+// spellings it cannot represent exactly (NaN, Inf), exponents beyond ±30 and more than
+// 24 digits before the point.
 func ParseDecimal(s string) (decimal.Decimal, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
@@ -143,6 +148,9 @@ func ParseDecimal(s string) (decimal.Decimal, error) {
 	}
 	if e := d.Exponent(); (e > maxExponent || e < -maxExponent) && !d.IsZero() {
 		return decimal.Decimal{}, fmt.Errorf("%w: %q is out of range", ErrInvalidMoney, s)
+	}
+	if !d.IsZero() && d.NumDigits()+int(d.Exponent()) > maxIntegerDigits {
+		return decimal.Decimal{}, fmt.Errorf("%w: %q has more than %d digits before the point", ErrInvalidMoney, s, maxIntegerDigits)
 	}
 	return d, nil
 }
