@@ -3,6 +3,7 @@ package providers
 import (
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -62,13 +63,39 @@ func Parse(file string, data []byte) (*rules.RuleSet, error) {
 	return rules.Parse(file, data, rules.WithResolver(Resolve))
 }
 
+// maxFile bounds a rule-set file; anything larger is refused before it is read.
+const maxFile = 8 << 20
+
 // LoadFile reads a user's rule set from path; its `extends:` may name a built-in one.
+// The path must be a regular file of at most 8 MiB (a device or a FIFO is refused
+// without being read).
 func LoadFile(path string) (*rules.RuleSet, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", rules.ErrInvalidRuleSet, err)
 	}
 	return Parse(path, data)
+}
+
+// ReadFile reads an input file (a rule set, a scenario, a wallet or an order): a regular
+// file of at most 8 MiB. A device, a FIFO or a larger file is refused without being read.
+func ReadFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if fi.Size() > maxFile {
+		return nil, fmt.Errorf("%s is %d bytes; the limit is %d", path, fi.Size(), maxFile)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxFile+1))
 }
 
 // Lookup returns the built-in rule set called nameOrPath, or else reads it as a file

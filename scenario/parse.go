@@ -3,7 +3,6 @@ package scenario
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -69,7 +68,7 @@ func newConfig(file string, opts []Option) *config {
 // Load reads and parses the scenario file at path. An unreadable file is an error that
 // wraps the os error (and ErrInvalid).
 func Load(path string, opts ...Option) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := providers.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -282,7 +281,7 @@ func LoadProvider(provider, dir string) (*rules.RuleSet, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, provider)
 	}
-	data, err := os.ReadFile(path)
+	data, err := providers.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: cannot read rule set %q: %w", provider, err)
 	}
@@ -539,7 +538,7 @@ func (p *parser) instrument(n *yaml.Node, path string) (voucher.Instrument, *yam
 // checkScale refuses amounts finer than the instrument's currency carries.
 func (p *parser) checkScale(in *voucher.Instrument, nodes map[string]*yaml.Node, path string) {
 	cur := p.rs.Currency
-	if in.Currency != "" {
+	if in.Currency != "" && in.Currency != cur.Code() {
 		c, err := voucher.LookupCurrency(in.Currency)
 		if err != nil {
 			return // Validate reports the code

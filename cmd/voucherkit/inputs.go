@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/voucherkit/voucherkit/internal/yamlx"
+	"github.com/voucherkit/voucherkit/providers"
 	"github.com/voucherkit/voucherkit/rules"
 	"github.com/voucherkit/voucherkit/scenario"
 	"github.com/voucherkit/voucherkit/voucher"
@@ -30,7 +30,7 @@ func addPricingFlags(f *flags, atHelp string) *pricingInputs {
 
 // read reads the order and wallet files.
 func (in *pricingInputs) read() error {
-	data, err := os.ReadFile(*in.order)
+	data, err := providers.ReadFile(*in.order)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (in *pricingInputs) read() error {
 		return fmt.Errorf("invalid order file:\n%v", err)
 	}
 	if *in.wallet != "" {
-		if in.walletData, err = os.ReadFile(*in.wallet); err != nil {
+		if in.walletData, err = providers.ReadFile(*in.wallet); err != nil {
 			return err
 		}
 	}

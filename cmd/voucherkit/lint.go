@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/voucherkit/voucherkit/internal/yamlx"
@@ -55,7 +54,7 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 
 // lintFile checks one file and says what kind it is.
 func lintFile(file string) (string, error) {
-	data, err := os.ReadFile(file)
+	data, err := providers.ReadFile(file)
 	if err != nil {
 		return "", err
 	}

@@ -272,8 +272,11 @@ func Resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// Join appends a map key to a path.
+// Join appends a map key to a path; an empty key is shown as "".
 func Join(path, key string) string {
+	if key == "" {
+		key = `""`
+	}
 	if path == "" {
 		return key
 	}
