@@ -3,6 +3,7 @@ package voucher
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -30,13 +31,64 @@ var ErrOverdraw = newCode("overdraw", "pricer took more than is available")
 // Invariants, checked by Ledger().Verify: for each deduction instrument, face value +
 // the sum of its ledger Deltas = balance, and 0 <= held <= balance, where held is what
 // live reservations hold of it; a discount instrument never serves more orders than its
-// redemptions. A Wallet is safe for concurrent use: steps are serialised.
+// redemptions.
+//
+// A Wallet is safe for concurrent use, and its steps take effect one at a time, each
+// as if it ran alone at the moment it commits. A step that prices (Quote, Checkout,
+// Reserve) runs the Pricer outside the wallet's lock, on a snapshot taken under a read
+// lock, and commits under the lock only if every instrument the Pricer saw is still as
+// it saw it and the buyer has been given no instrument meanwhile; otherwise it prices
+// again, and after a few tries it prices under the lock. Checkouts therefore price in
+// parallel and only their commits are serialised: the clock and the ledger's sequence
+// belong to the wallet, not to an account.
 type Wallet struct {
 	mu    sync.RWMutex
 	p     Pricer
 	cur   Currency
 	store Store
 	now   time.Time
+	// owned counts, per account, the steps that gave the account an instrument (a
+	// grant or an activation): a snapshot of the account's instruments is complete as
+	// long as its count has not moved.
+	owned map[string]uint64
+	// tx and batch are the scratch of the step holding mu (write), reused.
+	tx    txn
+	batch Batch
+	// zero is NewMoney(0, cur), shared by ledger entries.
+	zero Money
+	// packs are where checkouts pack their quotes for a MemoryStore: a step takes one
+	// (see takeArena) to pack its quote before it takes mu.
+	packs [packArenas]lockedArena
+}
+
+// packArenas is how many arenas a wallet packs quotes in: enough for each step that
+// runs at once to have its own.
+const packArenas = 8
+
+type lockedArena struct {
+	mu sync.Mutex
+	a  quoteArena
+}
+
+// takeArena returns the first of w.packs not in use, locked, or nil when every one is:
+// a wallet uses as many arenas as it has steps at once, and no more.
+func (w *Wallet) takeArena() *lockedArena {
+	for k := range w.packs {
+		if la := &w.packs[k]; la.mu.TryLock() {
+			return la
+		}
+	}
+	return nil
+}
+
+// keptQuote returns what a checkout commits of q, which goes back to the caller: a
+// MemoryStore keeps a packed copy of it, made on Commit when packed is nil; any other
+// Store gets a deep copy, to keep as it likes.
+func (w *Wallet) keptQuote(q *Quote) (kept *Quote, packs bool) {
+	if _, ok := w.store.(*MemoryStore); ok {
+		return q, true
+	}
+	return cloneQuote(q), false
 }
 
 type walletConfig struct {
@@ -68,6 +120,7 @@ func NewWallet(p Pricer, start time.Time, opts ...WalletOption) *Wallet {
 		c.store = NewMemoryStore()
 	}
 	w := &Wallet{p: p, cur: p.Currency(), store: c.store, now: start}
+	w.zero = NewMoney(decimal.Zero, w.cur)
 	if t := c.store.Clock(); !t.IsZero() {
 		w.now = t
 	}
@@ -227,9 +280,8 @@ func (w *Wallet) Grant(inst Instrument) error {
 		inst.IssuedAt = w.now
 	}
 	t := w.begin(w.now)
-	si := &StoredInstrument{Instrument: inst, Kind: pol.Kind, Expires: inst.ExpiresOn(pol)}
-	t.insts[inst.ID] = si
-	t.touched = append(t.touched, inst.ID)
+	si := t.add(StoredInstrument{Instrument: inst, Kind: pol.Kind, Expires: inst.ExpiresOn(pol)})
+	t.owns(inst.Account)
 	if pol.Kind == Deduction {
 		t.record(EntryGrant, si, w.now, inst.Account, "", inst.Amount, inst.Balance.Sub(inst.Amount))
 		// Granted already expired: its balance is lost from the start.
@@ -247,20 +299,7 @@ func (w *Wallet) Grant(inst Instrument) error {
 // id. Errors: ErrClockBackwards, then the Pricer's (ErrInvalidOrder,
 // ErrCurrencyMismatch, ErrUnknownInstrument, ErrCodeNotFound).
 func (w *Wallet) Quote(o Order, at time.Time) (*Quote, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t, err := w.step(at)
-	if err != nil {
-		return nil, err
-	}
-	q, err := w.p.Quote(o, t.gather(&o), at)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.commit(); err != nil {
-		return nil, err
-	}
-	return q, nil
+	return w.priced(&o, at, pricedQuote, 0)
 }
 
 // Checkout prices o at at and commits it: deduction balances drop, discount instruments
@@ -268,35 +307,8 @@ func (w *Wallet) Quote(o Order, at time.Time) (*Quote, error) {
 // Errors: ErrClockBackwards, ErrDuplicateOrder (the id is committed or has a live
 // reservation), then the Pricer's.
 func (w *Wallet) Checkout(o Order, at time.Time) (*Quote, error) {
-	q, err := w.checkout(o, at)
-	if err != nil {
-		return nil, err
-	}
-	return cloneQuote(q), nil
-}
-
-func (w *Wallet) checkout(o Order, at time.Time) (*Quote, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t, err := w.step(at)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.notDuplicate(o.ID); err != nil {
-		return nil, err
-	}
-	q, err := w.p.Quote(o, t.gather(&o), at)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.available(q); err != nil {
-		return nil, err
-	}
-	t.commitOrder(q, o.ID, o.Account, false)
-	if err := t.commit(); err != nil {
-		return nil, err
-	}
-	return q, nil
+	// The quote returned is the caller's own: the wallet commits a copy (see keptQuote).
+	return w.priced(&o, at, pricedCheckout, 0)
 }
 
 // Reserve prices o at at and holds what the quote takes until at+hold (exclusive;
@@ -307,19 +319,191 @@ func (w *Wallet) Reserve(o Order, at time.Time, hold time.Duration) (*Quote, err
 	if hold <= 0 {
 		hold = DefaultHold
 	}
+	q, err := w.priced(&o, at, pricedReserve, hold)
+	if err != nil {
+		return nil, err
+	}
+	return cloneQuote(q), nil
+}
+
+// pricedKind is what a priced step does with its quote.
+type pricedKind uint8
+
+const (
+	pricedQuote    pricedKind = iota // nothing (the clock moves)
+	pricedCheckout                   // commit it
+	pricedReserve                    // hold what it takes
+)
+
+// optimisticTries is how many times a priced step prices outside the lock before it
+// prices under it (which always succeeds or fails for a reason of its own).
+const optimisticTries = 3
+
+// priced runs a step that prices o at at: see Wallet on how it keeps its guarantees
+// while pricing outside the lock.
+func (w *Wallet) priced(o *Order, at time.Time, kind pricedKind, hold time.Duration) (*Quote, error) {
+	s := getSnapshot()
+	defer putSnapshot(s)
+	for try := 0; try < optimisticTries; try++ {
+		if q, done, err := w.tryPriced(s, o, at, kind, hold); done {
+			return q, err
+		}
+	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	t, err := w.step(at)
-	if err == nil {
-		err = t.notDuplicate(o.ID)
+	if err != nil {
+		return nil, err
 	}
-	var q *Quote
-	if err == nil {
-		q, err = w.p.Quote(o, t.gather(&o), at)
+	if kind != pricedQuote {
+		if err := t.notDuplicate(o.ID); err != nil {
+			return nil, err
+		}
 	}
-	if err == nil {
-		err = t.available(q)
+	s.insts = t.gather(s.insts[:0], o)
+	q, err := w.p.Quote(*o, s.insts, at)
+	if err != nil {
+		return nil, err
 	}
+	var kept *Quote
+	if kind == pricedCheckout {
+		kept, _ = w.keptQuote(q)
+	}
+	if err := t.finish(q, kept, nil, o, kind, hold); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// tryPriced prices o against a snapshot taken under the read lock, then commits under
+// the lock if nothing the Pricer saw has changed. done is false when it has: nothing
+// was done, price again.
+func (w *Wallet) tryPriced(s *snapshot, o *Order, at time.Time, kind pricedKind, hold time.Duration) (q *Quote, done bool, err error) {
+	st := &s.t
+	w.rlockSpin()
+	now, owned := w.now, w.owned[o.Account]
+	err = w.stepOn(st, at)
 	if err == nil {
+		s.insts = st.gather(s.insts[:0], o)
+	}
+	w.mu.RUnlock()
+	st.reset(nil, time.Time{})
+	if err != nil {
+		// A step error of the snapshot: the step fails as it would have then.
+		return nil, true, err
+	}
+	q, err = w.p.Quote(*o, s.insts, at)
+	if err != nil {
+		// The step fails, with the Pricer's error as of the snapshot unless, by now, an
+		// error that comes first applies (orders are never uncommitted).
+		return nil, true, w.earlierError(o, at, kind, err)
+	}
+	if kind == pricedQuote && !at.After(now) {
+		// A quote that does not move the clock changes nothing: it is a read of the snapshot.
+		return q, true, nil
+	}
+	// A checkout commits a copy of q, which q's caller may change: made here, outside
+	// the lock; packed, for a MemoryStore, in an arena this step holds until it knows
+	// whether it committed.
+	var (
+		kept   *Quote
+		packed *packedQuote
+	)
+	if kind == pricedCheckout {
+		var packs bool
+		if kept, packs = w.keptQuote(q); packs {
+			if la := w.takeArena(); la != nil {
+				mark := la.a.mark()
+				packed = la.a.pack(q)
+				defer func() {
+					if !done || err != nil {
+						la.a.rollback(mark) // not committed: the room it took is free again
+					}
+					la.mu.Unlock()
+				}()
+			}
+		}
+	}
+
+	w.lockSpin()
+	defer w.mu.Unlock()
+	t, err := w.step(at)
+	if err != nil {
+		return nil, true, err
+	}
+	if kind != pricedQuote {
+		if err := t.notDuplicate(o.ID); err != nil {
+			return nil, true, err
+		}
+	}
+	if w.owned[o.Account] != owned || t.stale(s.insts) {
+		return nil, false, nil
+	}
+	if err := t.finish(q, kept, packed, o, kind, hold); err != nil {
+		return nil, true, err
+	}
+	return q, true, nil
+}
+
+// earlierError returns the error of a priced step whose pricing failed with err,
+// unless the step fails, now, with an error that comes before the Pricer's:
+// clock_backwards, duplicate_order. Either way the step fails and changes nothing,
+// as it would have alone then.
+func (w *Wallet) earlierError(o *Order, at time.Time, kind pricedKind, err error) error {
+	w.rlockSpin()
+	defer w.mu.RUnlock()
+	var t txn
+	if e := w.stepOn(&t, at); e != nil {
+		return e
+	}
+	if kind != pricedQuote {
+		if dup := t.notDuplicate(o.ID); dup != nil {
+			return dup
+		}
+	}
+	return err
+}
+
+// lockSpin and rlockSpin take w.mu as Lock and RLock do, for the two short sections of
+// a priced step (its snapshot, its commit: a few microseconds). They try for a little
+// while first, yielding the processor in between, because a goroutine that blocks on
+// the lock is parked and woken again, which costs more than the section it waits for.
+func (w *Wallet) lockSpin() {
+	for range spins {
+		if w.mu.TryLock() {
+			return
+		}
+		runtime.Gosched()
+	}
+	w.mu.Lock()
+}
+
+func (w *Wallet) rlockSpin() {
+	for range spins {
+		if w.mu.TryRLock() {
+			return
+		}
+		runtime.Gosched()
+	}
+	w.mu.RLock()
+}
+
+// spins is how many times lockSpin and rlockSpin try before they block.
+const spins = 64
+
+// finish does what a priced step does with q, and commits. A checkout commits kept
+// (see keptQuote), packed as packed if not nil, and q goes back to the caller.
+func (t *txn) finish(q, kept *Quote, packed *packedQuote, o *Order, kind pricedKind, hold time.Duration) error {
+	switch kind {
+	case pricedCheckout:
+		if err := t.available(q); err != nil {
+			return err
+		}
+		t.commitOrder(kept, packed, o.ID, o.Account, false)
+	case pricedReserve:
+		if err := t.available(q); err != nil {
+			return err
+		}
 		for _, a := range q.Applications {
 			si := t.mut(a.InstrumentID)
 			if a.Kind == Deduction {
@@ -327,16 +511,31 @@ func (w *Wallet) Reserve(o Order, at time.Time, hold time.Duration) (*Quote, err
 			} else {
 				si.Instrument.HeldRedemptions++
 			}
-			t.record(EntryReserve, si, at, o.Account, o.ID, a.Amount.Amount(), decimal.Zero)
+			t.record(EntryReserve, si, t.at, o.Account, o.ID, a.Amount.Amount(), decimal.Zero)
 		}
-		t.reserve = append(t.reserve, Reservation{OrderID: o.ID, Account: o.Account, At: at, Until: at.Add(hold), Quote: q})
-		err = t.commit()
+		t.reserve = append(t.reserve, Reservation{OrderID: o.ID, Account: o.Account, At: t.at, Until: t.at.Add(hold), Quote: q})
 	}
-	w.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	return cloneQuote(q), nil
+	return t.commit()
+}
+
+// snapshot is the scratch of one priced step outside the lock: a transaction that has
+// moved the clock (tentatively) and the instruments handed to the Pricer.
+type snapshot struct {
+	t     txn
+	insts []Instrument
+}
+
+var snapshots = sync.Pool{New: func() any { return new(snapshot) }}
+
+func getSnapshot() *snapshot { return snapshots.Get().(*snapshot) }
+
+// putSnapshot recycles s. The Pricer is pure: it keeps nothing of the instruments it
+// was given once Quote has returned.
+func putSnapshot(s *snapshot) {
+	clear(s.insts)
+	s.insts = s.insts[:0]
+	s.t.reset(nil, time.Time{})
+	snapshots.Put(s)
 }
 
 // Capture commits the live reservation of orderID exactly as it was priced, even if
@@ -351,7 +550,7 @@ func (w *Wallet) Capture(orderID string, at time.Time) (*Quote, error) {
 	}
 	if err == nil {
 		t.unreserve = append(t.unreserve, orderID)
-		t.commitOrder(r.Quote, orderID, r.Account, true)
+		t.commitOrder(r.Quote, nil, orderID, r.Account, true)
 		err = t.commit()
 	}
 	w.mu.Unlock()
@@ -536,16 +735,16 @@ func refundLines(r RefundRequest, rec OrderRecord) ([]string, error) {
 // ErrCodeExpired (its validity has ended).
 func (w *Wallet) Activate(code, account string, at time.Time) (Instrument, error) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	t, err := w.step(at)
-	var si *StoredInstrument
-	if err == nil {
-		si, err = t.activate(code, account, at)
-	}
-	if err == nil {
-		err = t.commit()
-	}
-	w.mu.Unlock()
 	if err != nil {
+		return Instrument{}, err
+	}
+	si, err := t.activate(code, account, at)
+	if err != nil {
+		return Instrument{}, err
+	}
+	if err := t.commit(); err != nil {
 		return Instrument{}, err
 	}
 	return si.Instrument.Clone(), nil
@@ -561,7 +760,8 @@ func (t *txn) activate(code, account string, at time.Time) (*StoredInstrument, e
 		return nil, fmt.Errorf("%w: no activation code %q", ErrCodeNotFound, code)
 	}
 	id := found.Instrument.ID
-	si := t.peek(id)
+	var buf StoredInstrument
+	si := t.peek(id, &buf)
 	if !si.Instrument.PendingActivation {
 		return nil, fmt.Errorf("%w: code %q was activated at %s", ErrCodeAlreadyUsed, code, si.Instrument.ActivatedAt.Format(time.RFC3339))
 	}
@@ -572,6 +772,7 @@ func (t *txn) activate(code, account string, at time.Time) (*StoredInstrument, e
 		return nil, fmt.Errorf("%w: activating code %q needs an account", ErrInvalidInstrument, code)
 	}
 	m := t.mut(id)
+	t.owns(account)
 	m.Instrument.Account = account
 	m.Instrument.PendingActivation = false
 	m.Instrument.ActivatedAt = at
@@ -583,16 +784,24 @@ func (t *txn) activate(code, account string, at time.Time) (*StoredInstrument, e
 	return m, nil
 }
 
-// step checks at against the clock and starts a transaction that has moved the clock
-// to at, tentatively.
+// step checks at against the clock and starts a transaction, on the wallet's scratch
+// (w.mu must be held for writing), that has moved the clock to at, tentatively.
 func (w *Wallet) step(at time.Time) (*txn, error) {
+	if err := w.stepOn(&w.tx, at); err != nil {
+		return nil, err
+	}
+	return &w.tx, nil
+}
+
+// stepOn is step on t, which may be any transaction (w.mu held, for reading at least).
+func (w *Wallet) stepOn(t *txn, at time.Time) error {
 	if at.Before(w.now) {
-		return nil, fmt.Errorf("%w: %s is before the wallet's clock %s", ErrClockBackwards,
+		return fmt.Errorf("%w: %s is before the wallet's clock %s", ErrClockBackwards,
 			at.Format(time.RFC3339Nano), w.now.Format(time.RFC3339Nano))
 	}
-	t := w.begin(at)
+	t.reset(w, at)
 	t.moveClock(w.now)
-	return t, nil
+	return nil
 }
 
 func (w *Wallet) currencyOf(in *Instrument) Currency {
@@ -608,10 +817,13 @@ func (w *Wallet) currencyOf(in *Instrument) Currency {
 
 // txn is one step's tentative changes: nothing reaches the store until commit.
 type txn struct {
-	w         *Wallet
-	at        time.Time
-	insts     map[string]*StoredInstrument // copies being changed
-	touched   []string                     // ids in insts, in first-change order
+	w  *Wallet
+	at time.Time
+	// insts are the copies being changed, in first-change order; the first ones live
+	// in own. index finds them by id once there are many.
+	insts     []*StoredInstrument
+	own       [2]StoredInstrument
+	index     map[string]int
 	orders    []OrderRecord
 	reserve   []Reservation
 	unreserve []string
@@ -619,40 +831,117 @@ type txn struct {
 	entries   []LedgerEntry
 	seq       int64
 	forfeited map[string]Money
+	// owners are the accounts the step gives an instrument.
+	owners []string
 }
 
+// begin starts a transaction on the wallet's scratch (w.mu held for writing).
 func (w *Wallet) begin(at time.Time) *txn {
-	return &txn{w: w, at: at, insts: make(map[string]*StoredInstrument, 4), seq: int64(w.store.LedgerLen())}
+	w.tx.reset(w, at)
+	return &w.tx
+}
+
+// reset empties t for a step of w at at, keeping its buffers; w nil only empties it.
+func (t *txn) reset(w *Wallet, at time.Time) {
+	// Drop what the last step referenced, touching only what it used.
+	for k := range min(len(t.insts), len(t.own)) {
+		t.own[k] = StoredInstrument{}
+	}
+	clear(t.insts)
+	clear(t.orders)
+	clear(t.reserve)
+	clear(t.unreserve)
+	clear(t.entries)
+	clear(t.owners)
+	t.w, t.at = w, at
+	t.insts, t.orders, t.reserve = t.insts[:0], t.orders[:0], t.reserve[:0]
+	t.unreserve, t.entries = t.unreserve[:0], t.entries[:0]
+	t.owners = t.owners[:0]
+	t.index, t.ended, t.forfeited, t.seq = nil, nil, nil, 0
+	if w != nil {
+		t.seq = int64(w.store.LedgerLen())
+	}
+}
+
+// owns records that the step gives account an instrument (see Wallet.owned).
+func (t *txn) owns(account string) {
+	if account != "" {
+		t.owners = append(t.owners, account)
+	}
+}
+
+// find returns the step's copy of instrument id, nil if the step has not changed it.
+func (t *txn) find(id string) *StoredInstrument {
+	if t.index != nil {
+		if k, ok := t.index[id]; ok {
+			return t.insts[k]
+		}
+		return nil
+	}
+	for _, si := range t.insts {
+		if si.Instrument.ID == id {
+			return si
+		}
+	}
+	return nil
+}
+
+// indexFrom is the number of changed instruments from which find uses an index.
+const indexFrom = 8
+
+// add makes si one of the instruments the step changes and returns its copy.
+func (t *txn) add(si StoredInstrument) *StoredInstrument {
+	var p *StoredInstrument
+	if n := len(t.insts); n < len(t.own) {
+		p = &t.own[n]
+	} else {
+		p = new(StoredInstrument)
+	}
+	*p = si
+	t.insts = append(t.insts, p)
+	switch {
+	case t.index != nil:
+		t.index[si.Instrument.ID] = len(t.insts) - 1
+	case len(t.insts) >= indexFrom:
+		t.index = make(map[string]int, 2*len(t.insts))
+		for k, x := range t.insts {
+			t.index[x.Instrument.ID] = k
+		}
+	}
+	return p
 }
 
 // peek returns the instrument as this step sees it (nil if unknown); do not modify it.
-func (t *txn) peek(id string) *StoredInstrument {
-	if si, ok := t.insts[id]; ok {
+// An instrument the step has not changed is read into buf.
+func (t *txn) peek(id string, buf *StoredInstrument) *StoredInstrument {
+	if si := t.find(id); si != nil {
 		return si
 	}
-	si, ok := t.w.store.Instrument(id)
-	if !ok {
+	var ok bool
+	if *buf, ok = t.w.store.Instrument(id); !ok {
 		return nil
 	}
-	return &si
+	return buf
 }
 
 // mut returns the step's own copy of instrument id, to change (nil if unknown).
 func (t *txn) mut(id string) *StoredInstrument {
-	if si, ok := t.insts[id]; ok {
+	if si := t.find(id); si != nil {
 		return si
 	}
 	si, ok := t.w.store.Instrument(id)
 	if !ok {
 		return nil
 	}
-	t.insts[id] = &si
-	t.touched = append(t.touched, id)
-	return &si
+	return t.add(si)
 }
 
 func (t *txn) money(si *StoredInstrument, d decimal.Decimal) Money {
-	return NewMoney(d, t.w.currencyOf(&si.Instrument))
+	cur := t.w.currencyOf(&si.Instrument)
+	if d == decimal.Zero && cur == t.w.cur {
+		return t.w.zero // the same value as NewMoney(decimal.Zero, cur), made once
+	}
+	return NewMoney(d, cur)
 }
 
 // record appends a ledger entry showing si's state after the change.
@@ -720,7 +1009,8 @@ func (t *txn) moveClock(from time.Time) {
 		if e.Kind != Deduction {
 			continue
 		}
-		cur := t.peek(e.Instrument.ID)
+		var buf StoredInstrument
+		cur := t.peek(e.Instrument.ID, &buf)
 		lost := cur.Instrument.Balance.Sub(cur.Instrument.Held)
 		if lost.Sign() <= 0 {
 			continue
@@ -775,21 +1065,47 @@ func (t *txn) live(orderID string) (Reservation, error) {
 }
 
 func (t *txn) notDuplicate(orderID string) error {
-	if _, ok := t.w.store.Order(orderID); ok {
+	if t.w.hasOrder(orderID) {
 		return fmt.Errorf("%w: order %q is already committed", ErrDuplicateOrder, orderID)
 	}
-	if _, err := t.live(orderID); err == nil {
-		return fmt.Errorf("%w: order %q has a live reservation", ErrDuplicateOrder, orderID)
+	if !t.ended[orderID] {
+		if _, ok := t.w.store.Reservation(orderID); ok {
+			return fmt.Errorf("%w: order %q has a live reservation", ErrDuplicateOrder, orderID)
+		}
 	}
 	return nil
 }
 
-// gather returns the instruments the Pricer may need for o, sorted by id: the buyer's
-// own, those named in Use that exist, and the typed-in ones whose code is in Codes.
-func (t *txn) gather(o *Order) []Instrument {
-	insts := t.w.store.AccountInstruments(o.Account)
+// orderChecker is a Store that tells whether an order is committed without reading it.
+type orderChecker interface {
+	hasOrder(id string) bool
+}
+
+func (w *Wallet) hasOrder(id string) bool {
+	if s, ok := w.store.(orderChecker); ok {
+		return s.hasOrder(id)
+	}
+	_, ok := w.store.Order(id)
+	return ok
+}
+
+// accountAppender is a Store that appends an account's instruments to a buffer.
+type accountAppender interface {
+	appendAccountInstruments(dst []Instrument, account string) []Instrument
+}
+
+// gather appends to dst the instruments the Pricer may need for o, sorted by id: the
+// buyer's own, those named in Use that exist, and the typed-in ones whose code is in
+// Codes; each as this step sees it.
+func (t *txn) gather(dst []Instrument, o *Order) []Instrument {
+	insts := dst[:0]
+	if s, ok := t.w.store.(accountAppender); ok {
+		insts = s.appendAccountInstruments(insts, o.Account)
+	} else {
+		insts = append(insts, t.w.store.AccountInstruments(o.Account)...)
+	}
 	own := len(insts)
-	has := func(id string) bool {
+	has := func(insts []Instrument, id string) bool {
 		for k := own; k < len(insts); k++ {
 			if insts[k].ID == id {
 				return true
@@ -797,26 +1113,27 @@ func (t *txn) gather(o *Order) []Instrument {
 		}
 		return false
 	}
+	var buf StoredInstrument
 	for _, id := range o.Use {
-		si := t.peek(id)
-		if si == nil || (o.Account != "" && si.Instrument.Account == o.Account) || has(id) {
+		si := t.peek(id, &buf)
+		if si == nil || (o.Account != "" && si.Instrument.Account == o.Account) || has(insts, id) {
 			continue
 		}
 		insts = append(insts, si.Instrument)
 	}
 	for _, code := range o.Codes {
 		found, ok := t.w.store.InstrumentByCode(code)
-		if !ok || (o.Account != "" && found.Instrument.Account == o.Account) || has(found.Instrument.ID) {
+		if !ok || (o.Account != "" && found.Instrument.Account == o.Account) || has(insts, found.Instrument.ID) {
 			continue
 		}
 		if pol, _ := t.w.p.Policy(found.Instrument.Type); !pol.TypedCode {
 			continue
 		}
-		insts = append(insts, t.peek(found.Instrument.ID).Instrument)
+		insts = append(insts, t.peek(found.Instrument.ID, &buf).Instrument)
 	}
 	if len(t.insts) > 0 {
 		for k := range insts[:own] {
-			if si, ok := t.insts[insts[k].ID]; ok {
+			if si := t.find(insts[k].ID); si != nil {
 				insts[k] = si.Instrument
 			}
 		}
@@ -827,18 +1144,59 @@ func (t *txn) gather(o *Order) []Instrument {
 	return insts
 }
 
+// stale reports whether an instrument that was priced (insts, as a snapshot saw them)
+// is no longer as this step sees it. Only an instrument's state fields and its owner
+// ever change once it is granted (see Instrument), so those are what is compared.
+func (t *txn) stale(insts []Instrument) bool {
+	cmp, inPlace := t.w.store.(stateComparer)
+	var buf StoredInstrument
+	for i := range insts {
+		was := &insts[i]
+		if inPlace && t.find(was.ID) == nil {
+			if !cmp.sameState(was) {
+				return true
+			}
+			continue
+		}
+		si := t.peek(was.ID, &buf)
+		if si == nil || !sameState(&si.Instrument, was) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameState reports whether a and b have the same state fields and owner: the fields
+// a step may change (see stale).
+func sameState(a, b *Instrument) bool {
+	return a.Redeemed == b.Redeemed && a.HeldRedemptions == b.HeldRedemptions &&
+		a.PendingActivation == b.PendingActivation && a.Account == b.Account &&
+		a.ActivatedAt.Equal(b.ActivatedAt) && a.Balance.Equal(b.Balance) && a.Held.Equal(b.Held)
+}
+
+// stateComparer is a Store that compares an instrument's state without copying it.
+type stateComparer interface {
+	// sameState reports whether instrument in.ID exists with in's state (sameState).
+	sameState(in *Instrument) bool
+}
+
 // available refuses a quote that takes more than is available of an instrument.
 func (t *txn) available(q *Quote) error {
 	for _, a := range q.Applications {
-		si := t.peek(a.InstrumentID)
+		// The step changes these next (if q is fine): take its copy now.
+		si := t.mut(a.InstrumentID)
 		if si == nil {
 			return fmt.Errorf("%w: order %q: the pricer applied unknown instrument %q", ErrOverdraw, q.OrderID, a.InstrumentID)
 		}
 		in := &si.Instrument
 		if a.Kind == Deduction {
-			if a.Amount.IsNegative() || a.Amount.Amount().GreaterThan(in.Balance.Sub(in.Held)) {
+			avail := in.Balance
+			if !in.Held.IsZero() {
+				avail = in.Balance.Sub(in.Held)
+			}
+			if a.Amount.IsNegative() || a.Amount.Amount().GreaterThan(avail) {
 				return fmt.Errorf("%w: order %q: %s from instrument %q, which has %s available",
-					ErrOverdraw, q.OrderID, a.Amount, in.ID, in.Balance.Sub(in.Held))
+					ErrOverdraw, q.OrderID, a.Amount, in.ID, avail)
 			}
 		} else if in.Redeemed+in.HeldRedemptions >= in.Redemptions() {
 			return fmt.Errorf("%w: order %q: instrument %q has no redemption left", ErrOverdraw, q.OrderID, in.ID)
@@ -849,7 +1207,7 @@ func (t *txn) available(q *Quote) error {
 
 // commitOrder commits q: deductions leave balances, discounts use a redemption; the
 // leftover of a used instrument whose type does not carry over is forfeited.
-func (t *txn) commitOrder(q *Quote, orderID, account string, captured bool) {
+func (t *txn) commitOrder(q *Quote, packed *packedQuote, orderID, account string, captured bool) {
 	kindDed, kindDis := EntryDeduct, EntryRedeem
 	if captured {
 		kindDed, kindDis = EntryCapture, EntryCapture
@@ -889,25 +1247,36 @@ func (t *txn) commitOrder(q *Quote, orderID, account string, captured bool) {
 		t.record(EntryForfeit, si, t.at, account, orderID, left, left.Neg())
 		t.forfeit(si, left)
 	}
-	t.orders = append(t.orders, OrderRecord{ID: orderID, Account: account, At: t.at, Quote: q})
+	t.orders = append(t.orders, OrderRecord{ID: orderID, Account: account, At: t.at, Quote: q, packed: packed})
 }
 
-// commit writes the step to the store and moves the wallet's clock.
+// commit writes the step to the store and moves the wallet's clock. Only the step
+// holding w.mu for writing commits.
 func (t *txn) commit() error {
-	b := Batch{Clock: t.at, Orders: t.orders, Reserve: t.reserve, Unreserve: t.unreserve, Entries: t.entries}
-	if len(t.touched) > 0 {
-		b.Instruments = make([]StoredInstrument, len(t.touched))
-		for k, id := range t.touched {
-			b.Instruments[k] = *t.insts[id]
-		}
+	w := t.w
+	b := &w.batch
+	*b = Batch{Clock: t.at, Instruments: b.Instruments[:0], Orders: t.orders, Reserve: t.reserve,
+		Unreserve: t.unreserve, Entries: t.entries}
+	for _, si := range t.insts {
+		b.Instruments = append(b.Instruments, *si)
 	}
-	if b.empty() && t.at.Equal(t.w.now) {
+	defer func() {
+		clear(b.Instruments)
+		*b = Batch{Instruments: b.Instruments[:0]}
+	}()
+	if b.empty() && t.at.Equal(w.now) {
 		return nil
 	}
-	if err := t.w.store.Commit(&b); err != nil {
+	if err := w.store.Commit(b); err != nil {
 		return fmt.Errorf("voucher: wallet store: %w", err)
 	}
-	t.w.now = t.at
+	w.now = t.at
+	for _, a := range t.owners {
+		if w.owned == nil {
+			w.owned = make(map[string]uint64)
+		}
+		w.owned[a]++
+	}
 	return nil
 }
 

@@ -1,11 +1,9 @@
 package voucher_test
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -337,60 +335,6 @@ func TestEngineConcurrentCheckouts(t *testing.T) {
 	assert.Equal(t, 1, promos, "a single-use promo code is redeemed once")
 	spring, _ := w.Instrument("spring")
 	assert.Equal(t, 1, spring.Redeemed)
-}
-
-func benchEngineWallet(b *testing.B) (*voucher.Wallet, []voucher.Order, time.Time) {
-	now := time.Date(2026, 3, 2, 10, 0, 0, 0, cst)
-	w := voucher.NewWallet(engine(b, "aliyun"), now)
-	var orders []voucher.Order
-	for a := 0; a < 64; a++ {
-		acct := fmt.Sprintf("acct-%d", a)
-		for _, in := range []voucher.Instrument{
-			{ID: "big-" + acct, Type: "voucher", Account: acct, Amount: d("1000000000"), Balance: d("1000000000")},
-			{ID: "small-" + acct, Type: "voucher", Account: acct, Amount: d("5"), Balance: d("5"), ExpiresAt: now.Add(time.Hour)},
-			{ID: "coupon-" + acct, Type: "coupon", Account: acct, Amount: d("5"), FirstPurchaseOnly: new(bool), ExpiresAt: now.Add(time.Hour)},
-		} {
-			if err := w.Grant(in); err != nil {
-				b.Fatal(err)
-			}
-		}
-		orders = append(orders, voucher.Order{Account: acct, Type: voucher.OrderRenewal, Payment: voucher.PaySubscription,
-			Lines: []voucher.Line{line("l1", "ecs", "3.00"), line("l2", "rds", "2.50")}})
-	}
-	return w, orders, now
-}
-
-// BenchmarkEngineCheckout is checkout throughput with the real aliyun engine.
-func BenchmarkEngineCheckout(b *testing.B) {
-	w, orders, now := benchEngineWallet(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		o := orders[i%len(orders)]
-		o.ID = strconv.Itoa(i)
-		if _, err := w.Checkout(o, now); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkEngineCheckoutParallel is the same from GOMAXPROCS goroutines.
-func BenchmarkEngineCheckoutParallel(b *testing.B) {
-	w, orders, now := benchEngineWallet(b)
-	var n atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := n.Add(1)
-			o := orders[int(i)%len(orders)]
-			o.ID = strconv.FormatInt(i, 10)
-			if _, err := w.Checkout(o, now); err != nil && !errors.Is(err, voucher.ErrDuplicateOrder) {
-				b.Error(err)
-				return
-			}
-		}
-	})
 }
 
 // The seed example through a Wallet: a 500 CNY ECS order, 200 CNY paid by a voucher,
