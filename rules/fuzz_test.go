@@ -124,12 +124,8 @@ func FuzzQuote(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		var types []string
-		for _, t := range rs.Types {
-			types = append(types, t.Name)
-		}
 		engines = append(engines, e)
-		typeLists = append(typeLists, types)
+		typeLists = append(typeLists, rs.TypeNames())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := &bytesource{b: data}

@@ -183,6 +183,15 @@ func (rs *RuleSet) Type(name string) (*InstrumentType, bool) {
 	return nil, false
 }
 
+// TypeNames lists the instrument types in declaration order.
+func (rs *RuleSet) TypeNames() []string {
+	names := make([]string, len(rs.Types))
+	for i := range rs.Types {
+		names[i] = rs.Types[i].Name
+	}
+	return names
+}
+
 // ID is "name@version".
 func (rs *RuleSet) ID() string {
 	if rs.Version == "" {

@@ -322,13 +322,7 @@ func (p *parser) kind(typ string) voucher.Kind {
 	return 0
 }
 
-func (p *parser) typeNames() string {
-	names := make([]string, len(p.rs.Types))
-	for i, t := range p.rs.Types {
-		names[i] = t.Name
-	}
-	return strings.Join(names, ", ")
-}
+func (p *parser) typeNames() string { return strings.Join(p.rs.TypeNames(), ", ") }
 
 // wallet reads a list of instrument entries.
 func (p *parser) wallet(n *yaml.Node, path string) []voucher.Instrument {

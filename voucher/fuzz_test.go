@@ -835,12 +835,8 @@ func fzEngines(tb testing.TB) ([]*rules.Engine, [][]string) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		var ts []string
-		for _, ty := range rs.Types {
-			ts = append(ts, ty.Name)
-		}
 		es = append(es, e)
-		types = append(types, ts)
+		types = append(types, rs.TypeNames())
 	}
 	return es, types
 }
