@@ -68,12 +68,14 @@ func TestEveryBuiltInLoads(t *testing.T) {
 func TestUnknownName(t *testing.T) {
 	builtIn := strings.Join(providers.Names(), ", ")
 	require.Contains(t, builtIn, "aliyun, aws")
-	want := `providers: unknown rule set "nope"; built in: ` + builtIn
+	want := `unknown provider "nope"; the built-in rule sets are ` + builtIn
 
 	rs, err := providers.Load("nope")
 	require.Error(t, err)
 	assert.Nil(t, rs)
 	assert.Equal(t, want, err.Error())
+	assert.ErrorIs(t, err, providers.ErrUnknown)
+	assert.Equal(t, "unknown_provider", voucher.ErrorCode(err))
 
 	src, err := providers.Source("nope")
 	require.Error(t, err)
@@ -83,7 +85,7 @@ func TestUnknownName(t *testing.T) {
 	// A name is not a path: nothing outside the embedded set is reachable.
 	_, err = providers.Load("../rules/testdata/valid/minimal")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "unknown rule set")
+	assert.ErrorIs(t, err, providers.ErrUnknown)
 }
 
 // specType is what the spec ("What the scenarios rely on in the built-in rule sets")
@@ -95,6 +97,7 @@ type specType struct {
 	typedCode  bool
 	selection  []rules.SortKey // without the final id; nil: not said
 	allocation rules.Allocation
+	shared     bool // may pay other accounts' charges on an organization's bill
 	orders     []voucher.OrderType
 	payments   []voucher.PaymentType
 	firstOnly  bool
@@ -150,8 +153,8 @@ var specRuleSets = []specRuleSet{
 		types: []specType{{
 			name: "credit", kind: voucher.Deduction, limit: 0,
 			selection:  []rules.SortKey{rules.SortExpiresAsc, rules.SortScopeSizeAsc, rules.SortIssuedAsc},
-			allocation: rules.AllocLargestLineFirst,
-			orders:     []voucher.OrderType{voucher.OrderUsage}, payments: specPayg,
+			allocation: rules.AllocSpendDesc, shared: true,
+			orders: []voucher.OrderType{voucher.OrderUsage}, payments: specPayg,
 			onActivate: &specTrue, refund: voucher.RefundRestore,
 			never: []string{"certification", "managed_services", "marketplace", "mechanical_turk",
 				"professional_services", "ri_upfront", "route53_domains", "savings_plans_upfront",
@@ -197,9 +200,8 @@ var specScenarioTime = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 func TestBuiltInsEncodeTheSpec(t *testing.T) {
 	for _, want := range specRuleSets {
 		t.Run(want.name, func(t *testing.T) {
-			if !slices.Contains(providers.Names(), want.name) {
-				t.Skipf("no built-in %s rule set", want.name)
-			}
+			// A provider the spec names must be built in: its absence is a failure, not a skip.
+			require.Contains(t, providers.Names(), want.name, "no built-in %s rule set", want.name)
 			loaded, err := providers.Load(want.name)
 			require.NoError(t, err)
 			rs := loaded.At(specScenarioTime)
@@ -230,6 +232,7 @@ func TestBuiltInsEncodeTheSpec(t *testing.T) {
 					assert.Equal(t, append(slices.Clone(wt.selection), rules.SortID), ty.Selection, "%s selection", wt.name)
 				}
 				assert.Equal(t, wt.allocation, ty.Allocation, "%s allocation", wt.name)
+				assert.Equal(t, wt.shared, ty.Shared, "%s shared", wt.name)
 				assert.Equal(t, wt.orders, ty.OrderTypes, "%s order_types", wt.name)
 				assert.Equal(t, wt.payments, ty.PaymentTypes, "%s payment_types", wt.name)
 				assert.Equal(t, wt.firstOnly, ty.FirstPurchaseOnly, "%s first_purchase_only", wt.name)

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/voucherkit/voucherkit/providers"
-	"github.com/voucherkit/voucherkit/scenario"
+	"github.com/voucherkit/voucherkit/scenario/scenariotest"
 )
 
 // TestScenarios runs the scenarios beside each built-in rule set, testdata/NAME/*.yaml:
@@ -12,7 +12,7 @@ import (
 func TestScenarios(t *testing.T) {
 	for _, name := range providers.Names() {
 		t.Run(name, func(t *testing.T) {
-			scenario.RunFiles(t, "testdata/"+name+"/*.yaml")
+			scenariotest.RunFiles(t, "testdata/"+name+"/*.yaml")
 		})
 	}
 }

@@ -5,10 +5,16 @@
 // data); NewEngine compiles it into an immutable *Engine; Engine.Quote reads no YAML and
 // changes nothing.
 //
+// The format is declared once, in model.go: each key a field of a file-model struct,
+// from which Parse, its "known keys" messages and schema/ruleset.json (Schema) come.
+//
 // Invariants:
 //   - A malformed rule set is refused whole, with every problem reported together as
 //     Errors, each naming file, line, column and key path, each wrapping
-//     ErrInvalidRuleSet. Unknown keys are never ignored.
+//     ErrInvalidRuleSet (voucher.ErrorCode: "invalid_rule_set"). Unknown keys are never
+//     ignored. A position never depends on an error's text.
+//   - Which version applies at a time is decided in one place (inForce), for
+//     RuleSet.At and the Engine alike; EffectiveFrom nil means "from the beginning".
 //   - The engine knows no provider: everything provider-specific is data in the rule set.
 //   - Quote is pure and deterministic: the same order, instruments and time give the same
 //     quote, whatever the order of the instruments slice (automatic selection always ends

@@ -21,6 +21,7 @@ type Engine struct {
 	versions []*compiled
 	root     *compiled
 	trace    bool
+	others   bool
 }
 
 // compiled is one version of a rule set, ready to price.
@@ -33,6 +34,8 @@ type compiled struct {
 	stages []stagePlan
 	types  map[string]*typePlan
 	trace  bool
+	// others: list instruments of other accounts as not_owner (WithOthersListed).
+	others bool
 }
 
 type stagePlan struct {
@@ -62,6 +65,16 @@ func WithTrace(on bool) Option {
 	return func(e *Engine) error { e.trace = on; return nil }
 }
 
+// WithOthersListed makes automatic selection list every instrument of another account
+// among the rejections, as not_owner, instead of leaving it out unmentioned (off by
+// default, so that a quote against a wallet many accounts share stays small). It is for
+// a program that prices against one whole wallet and must account for every entry,
+// as voucherkit quote does. Instruments without an owner (pending activation, typed-in
+// codes) are not listed: nobody owns them yet.
+func WithOthersListed(on bool) Option {
+	return func(e *Engine) error { e.others = on; return nil }
+}
+
 // NewEngine compiles rs (and each of its versions) into an Engine. rs is copied:
 // changing it afterwards does not change the engine.
 func NewEngine(rs *RuleSet, opts ...Option) (*Engine, error) {
@@ -79,6 +92,7 @@ func NewEngine(rs *RuleSet, opts ...Option) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.others = e.others
 		e.versions = append(e.versions, c)
 		if v == rs {
 			e.root = c
@@ -89,6 +103,7 @@ func NewEngine(rs *RuleSet, opts ...Option) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.others = e.others
 		e.root = c
 	}
 	e.rs = e.root.rs
@@ -142,13 +157,7 @@ func (e *Engine) at(t time.Time) *compiled {
 	if len(e.versions) <= 1 {
 		return e.root
 	}
-	v := e.versions[0]
-	for _, c := range e.versions[1:] {
-		if !c.rs.EffectiveFrom.After(t) {
-			v = c
-		}
-	}
-	return v
+	return e.versions[inForce(len(e.versions), func(i int) *time.Time { return e.versions[i].rs.EffectiveFrom }, t)]
 }
 
 // RuleSet is the engine's copy of its rule set (the version the file's top level
@@ -239,7 +248,7 @@ func joinPayTypes(b uint8) string {
 // (or ErrInvalidInstrument for an instrument that cannot be priced at all).
 func (e *Engine) Quote(o voucher.Order, insts []voucher.Instrument, at time.Time) (*voucher.Quote, error) {
 	c := e.at(at)
-	p, err := c.prepare(&o, insts, at)
+	p, err := c.prepare(&o, insts, at, nil)
 	if err != nil {
 		return nil, err
 	}

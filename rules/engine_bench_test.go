@@ -35,8 +35,8 @@ func benchWallet(n int) []voucher.Instrument {
 	w := make([]voucher.Instrument, n)
 	for i := range w {
 		w[i] = changed(deductionOf("voucher", fmt.Sprintf("v%05d", i), fmt.Sprintf("%d.%02d", 1+i%500, i%100)), func(in *voucher.Instrument) {
-			in.ExpiresAt = pricedAt.Add(time.Duration(1+i%97) * 24 * time.Hour)
-			in.IssuedAt = pricedAt.Add(-time.Duration(i) * time.Minute)
+			in.ExpiresAt = voucher.Ptr(pricedAt.Add(time.Duration(1+i%97) * 24 * time.Hour))
+			in.IssuedAt = voucher.Ptr(pricedAt.Add(-time.Duration(i) * time.Minute))
 			if i%3 == 0 {
 				in.Products = []string{"ecs", "rds"}
 			}

@@ -108,7 +108,7 @@ func usageOrderOf(lines ...voucher.Line) voucher.Order {
 
 // deductionOf is a deduction instrument of buyerAcct with amount = balance.
 func deductionOf(typ, id, balance string) voucher.Instrument {
-	return voucher.Instrument{ID: id, Type: typ, Account: buyerAcct, Amount: amt(balance), Balance: amt(balance)}
+	return voucher.Instrument{ID: id, Type: typ, Account: buyerAcct, Amount: amt(balance), Balance: voucher.Ptr(amt(balance))}
 }
 
 // fixedOf is a fixed-amount discount instrument of buyerAcct.
@@ -118,7 +118,7 @@ func fixedOf(typ, id, amount string) voucher.Instrument {
 
 // percentOf is a percentage discount instrument of buyerAcct.
 func percentOf(typ, id, percent string) voucher.Instrument {
-	return voucher.Instrument{ID: id, Type: typ, Account: buyerAcct, PercentOff: amt(percent)}
+	return voucher.Instrument{ID: id, Type: typ, Account: buyerAcct, PercentOff: voucher.Ptr(amt(percent))}
 }
 
 // changed returns in after f has changed it.
@@ -372,52 +372,52 @@ func TestRejectionReasons(t *testing.T) {
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Account = "acct-2" })},
 			use:    []string{"v"}, want: voucher.ReasonNotOwner},
 		{name: "used_up: deduction with zero balance", key: "v",
-			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Balance = decimal.Zero })},
+			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Balance = voucher.Ptr(decimal.Zero) })},
 			use:    []string{"v"}, want: voucher.ReasonUsedUp},
 		{name: "used_up: discount with every redemption used", key: "c",
-			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = 2; i.Redeemed = 2 })},
+			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = voucher.Ptr(2); i.Redeemed = 2 })},
 			use:    []string{"c"}, want: voucher.ReasonUsedUp},
 		{name: "used_up: single-use discount redeemed once", key: "c",
 			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.Redeemed = 1 })},
 			use:    []string{"c"}, want: voucher.ReasonUsedUp},
 		{name: "not used_up: discount with one of two redemptions left", key: "c",
-			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = 2; i.Redeemed = 1 })},
+			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = voucher.Ptr(2); i.Redeemed = 1 })},
 			use:    []string{"c"}, wantTake: "10"},
 		{name: "expired: at == expires_at", key: "v",
-			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt })},
+			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt) })},
 			use:    []string{"v"}, want: voucher.ReasonExpired},
 		{name: "not expired: one nanosecond before expires_at", key: "v",
-			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt.Add(time.Nanosecond) })},
+			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt.Add(time.Nanosecond)) })},
 			use:    []string{"v"}, wantTake: "50"},
 		{name: "expired: expires_at in another zone, same instant", key: "v",
-			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt.UTC() })},
+			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt.UTC()) })},
 			use:    []string{"v"}, want: voucher.ReasonExpired},
 		{name: "expired: a coupon 30 days after its claim (aliyun validity after claim)", key: "c", rules: aliyunSource(t),
 			order: func(o *voucher.Order) { o.FirstPurchase = true },
 			wallet: []voucher.Instrument{changed(fixedOf("coupon", "c", "10"), func(i *voucher.Instrument) {
-				i.ClaimedAt = pricedAt.Add(-30 * 24 * time.Hour)
+				i.ClaimedAt = voucher.Ptr(pricedAt.Add(-30 * 24 * time.Hour))
 			})},
 			use: []string{"c"}, want: voucher.ReasonExpired},
 		{name: "not expired: a coupon one nanosecond short of 30 days after its claim", key: "c", rules: aliyunSource(t),
 			order: func(o *voucher.Order) { o.FirstPurchase = true },
 			wallet: []voucher.Instrument{changed(fixedOf("coupon", "c", "10"), func(i *voucher.Instrument) {
-				i.ClaimedAt = pricedAt.Add(-30*24*time.Hour + time.Nanosecond)
+				i.ClaimedAt = voucher.Ptr(pricedAt.Add(-30*24*time.Hour + time.Nanosecond))
 			})},
 			use: []string{"c"}, wantTake: "10"},
 		{name: "not expired: expires_at wins over the claim period", key: "c", rules: aliyunSource(t),
 			order: func(o *voucher.Order) { o.FirstPurchase = true },
 			wallet: []voucher.Instrument{changed(fixedOf("coupon", "c", "10"), func(i *voucher.Instrument) {
-				i.ClaimedAt = pricedAt.Add(-60 * 24 * time.Hour)
-				i.ExpiresAt = pricedAt.Add(time.Hour)
+				i.ClaimedAt = voucher.Ptr(pricedAt.Add(-60 * 24 * time.Hour))
+				i.ExpiresAt = voucher.Ptr(pricedAt.Add(time.Hour))
 			})},
 			use: []string{"c"}, wantTake: "10"},
 		{name: "not_yet_effective: an aws credit activated after the charge", key: "c", rules: awsSource(t),
 			order:  func(o *voucher.Order) { o.Type, o.Payment = voucher.OrderUsage, voucher.PayAsYouGo },
-			wallet: []voucher.Instrument{changed(deductionOf("credit", "c", "25"), func(i *voucher.Instrument) { i.ActivatedAt = pricedAt.Add(time.Nanosecond) })},
+			wallet: []voucher.Instrument{changed(deductionOf("credit", "c", "25"), func(i *voucher.Instrument) { i.ActivatedAt = voucher.Ptr(pricedAt.Add(time.Nanosecond)) })},
 			use:    []string{"c"}, want: voucher.ReasonNotYetEffective},
 		{name: "effective: an aws credit from the moment of its activation", key: "c", rules: awsSource(t),
 			order:  func(o *voucher.Order) { o.Type, o.Payment = voucher.OrderUsage, voucher.PayAsYouGo },
-			wallet: []voucher.Instrument{changed(deductionOf("credit", "c", "25"), func(i *voucher.Instrument) { i.ActivatedAt = pricedAt })},
+			wallet: []voucher.Instrument{changed(deductionOf("credit", "c", "25"), func(i *voucher.Instrument) { i.ActivatedAt = voucher.Ptr(pricedAt) })},
 			use:    []string{"c"}, wantTake: "25"},
 		{name: "pending_activation: untargeted voucher named in use", key: "gift",
 			wallet: []voucher.Instrument{changed(v("gift", "50"), func(i *voucher.Instrument) {
@@ -431,16 +431,16 @@ func TestRejectionReasons(t *testing.T) {
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Held = amt("30") })},
 			use:    []string{"v"}, wantTake: "20"},
 		{name: "held: every remaining redemption held", key: "c",
-			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = 3; i.Redeemed = 1; i.HeldRedemptions = 2 })},
+			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = voucher.Ptr(3); i.Redeemed = 1; i.HeldRedemptions = 2 })},
 			use:    []string{"c"}, want: voucher.ReasonHeld},
 		{name: "not held: one redemption of three neither used nor held", key: "c",
-			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = 3; i.Redeemed = 1; i.HeldRedemptions = 1 })},
+			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = voucher.Ptr(3); i.Redeemed = 1; i.HeldRedemptions = 1 })},
 			use:    []string{"c"}, wantTake: "10"},
 		{name: "not_yet_effective: one nanosecond before effective_at", key: "v",
-			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.EffectiveAt = pricedAt.Add(time.Nanosecond) })},
+			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.EffectiveAt = voucher.Ptr(pricedAt.Add(time.Nanosecond)) })},
 			use:    []string{"v"}, want: voucher.ReasonNotYetEffective},
 		{name: "effective: at == effective_at", key: "v",
-			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.EffectiveAt = pricedAt })},
+			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.EffectiveAt = voucher.Ptr(pricedAt) })},
 			use:    []string{"v"}, wantTake: "50"},
 		{name: "currency_mismatch: USD voucher on a CNY order", key: "v",
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Currency = "USD" })},
@@ -510,26 +510,26 @@ func TestRejectionReasons(t *testing.T) {
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Products = []string{"marketplace"} })},
 			use:    []string{"v"}, want: voucher.ReasonProductScope},
 		{name: "min_spend: 0.01 short; hint says spend 0.01 more", key: "c",
-			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MinSpend = amt("100.01") })},
+			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MinSpend = voucher.Ptr(amt("100.01")) })},
 			use:    []string{"c"}, want: voucher.ReasonMinSpend, hint: []string{"0.01"}, detail: []string{"100.01", "100.00"}},
 		{name: "min_spend: exactly reached applies", key: "c",
-			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MinSpend = amt("100") })},
+			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MinSpend = voucher.Ptr(amt("100")) })},
 			use:    []string{"c"}, wantTake: "10"},
 		{name: "min_spend: counts in-scope lines only", key: "c",
 			lines: []voucher.Line{itemOf("l1", "ecs", "60"), itemOf("l2", "rds", "50")},
 			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) {
-				i.MinSpend = amt("100")
+				i.MinSpend = voucher.Ptr(amt("100"))
 				i.Products = []string{"ecs"}
 			})},
 			use: []string{"c"}, want: voucher.ReasonMinSpend, hint: []string{"40.00"}},
 		{name: "min_spend: after an earlier stage took its part", key: "v",
-			wallet: []voucher.Instrument{c("c", "10"), changed(v("v", "50"), func(i *voucher.Instrument) { i.MinSpend = amt("100") })},
+			wallet: []voucher.Instrument{c("c", "10"), changed(v("v", "50"), func(i *voucher.Instrument) { i.MinSpend = voucher.Ptr(amt("100")) })},
 			use:    []string{"c", "v"}, want: voucher.ReasonMinSpend, hint: []string{"10.00"}},
 		{name: "min_spend: after an earlier instrument of the same stage", key: "m2",
-			wallet: []voucher.Instrument{fixedOf("multi", "m1", "10"), changed(fixedOf("multi", "m2", "10"), func(i *voucher.Instrument) { i.MinSpend = amt("95") })},
+			wallet: []voucher.Instrument{fixedOf("multi", "m1", "10"), changed(fixedOf("multi", "m2", "10"), func(i *voucher.Instrument) { i.MinSpend = voucher.Ptr(amt("95")) })},
 			use:    []string{"m1", "m2"}, want: voucher.ReasonMinSpend, hint: []string{"5.00"}},
 		{name: "min_spend: same stage, order of use matters", key: "m2",
-			wallet: []voucher.Instrument{fixedOf("multi", "m1", "10"), changed(fixedOf("multi", "m2", "10"), func(i *voucher.Instrument) { i.MinSpend = amt("95") })},
+			wallet: []voucher.Instrument{fixedOf("multi", "m1", "10"), changed(fixedOf("multi", "m2", "10"), func(i *voucher.Instrument) { i.MinSpend = voucher.Ptr(amt("95")) })},
 			use:    []string{"m2", "m1"}, wantTake: "10"},
 		{name: "per_order_limit: second voucher named in use", key: "v2",
 			wallet: []voucher.Instrument{v("v1", "10"), v("v2", "10")},
@@ -592,18 +592,18 @@ func TestRejectionCheckOrder(t *testing.T) {
 	future := pricedAt.Add(time.Hour)
 	runRejectionCases(t, []rejectionCase{
 		{name: "not_owner before used_up", key: "v", use: []string{"v"}, want: voucher.ReasonNotOwner,
-			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Account = "acct-2"; i.Balance = decimal.Zero })}},
+			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Account = "acct-2"; i.Balance = voucher.Ptr(decimal.Zero) })}},
 		{name: "not_owner before expired", key: "v", use: []string{"v"}, want: voucher.ReasonNotOwner,
-			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Account = "acct-2"; i.ExpiresAt = past })}},
+			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Account = "acct-2"; i.ExpiresAt = voucher.Ptr(past) })}},
 		{name: "used_up before expired", key: "v", use: []string{"v"}, want: voucher.ReasonUsedUp,
-			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Balance = decimal.Zero; i.ExpiresAt = past })}},
+			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Balance = voucher.Ptr(decimal.Zero); i.ExpiresAt = voucher.Ptr(past) })}},
 		{name: "expired before pending_activation", key: "v", use: []string{"v"}, want: voucher.ReasonExpired,
 			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) {
-				i.Account, i.Code, i.PendingActivation, i.ExpiresAt = "", "Q-1", true, past
+				i.Account, i.Code, i.PendingActivation, i.ExpiresAt = "", "Q-1", true, voucher.Ptr(past)
 			})}},
 		{name: "expired before wrong order type", key: "v", use: []string{"v"}, want: voucher.ReasonExpired,
 			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) {
-				i.ExpiresAt = past
+				i.ExpiresAt = voucher.Ptr(past)
 				i.OrderTypes = []voucher.OrderType{voucher.OrderRenewal}
 			})}},
 		{name: "pending_activation before held", key: "v", use: []string{"v"}, want: voucher.ReasonPendingActivation,
@@ -611,9 +611,9 @@ func TestRejectionCheckOrder(t *testing.T) {
 				i.Account, i.Code, i.PendingActivation, i.Held = "", "Q-1", true, amt("50")
 			})}},
 		{name: "held before not_yet_effective", key: "v", use: []string{"v"}, want: voucher.ReasonHeld,
-			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Held = amt("50"); i.EffectiveAt = future })}},
+			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Held = amt("50"); i.EffectiveAt = voucher.Ptr(future) })}},
 		{name: "not_yet_effective before currency_mismatch", key: "v", use: []string{"v"}, want: voucher.ReasonNotYetEffective,
-			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.EffectiveAt = future; i.Currency = "USD" })}},
+			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.EffectiveAt = voucher.Ptr(future); i.Currency = "USD" })}},
 		{name: "currency_mismatch before order_type", key: "v", use: []string{"v"}, want: voucher.ReasonCurrencyMismatch,
 			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) {
 				i.Currency = "USD"
@@ -635,18 +635,18 @@ func TestRejectionCheckOrder(t *testing.T) {
 				i.Products = []string{"rds"}
 			})}},
 		{name: "product_scope before min_spend", key: "v", use: []string{"v"}, want: voucher.ReasonProductScope,
-			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Products = []string{"rds"}; i.MinSpend = amt("1000") })}},
+			wallet: []voucher.Instrument{v("v", func(i *voucher.Instrument) { i.Products = []string{"rds"}; i.MinSpend = voucher.Ptr(amt("1000")) })}},
 		{name: "min_spend before per_order_limit", key: "v2", use: []string{"v1", "v2"}, want: voucher.ReasonMinSpend,
-			wallet: []voucher.Instrument{v("v1", func(*voucher.Instrument) {}), v("v2", func(i *voucher.Instrument) { i.MinSpend = amt("1000") })}},
+			wallet: []voucher.Instrument{v("v1", func(*voucher.Instrument) {}), v("v2", func(i *voucher.Instrument) { i.MinSpend = voucher.Ptr(amt("1000")) })}},
 		{name: "min_spend before not_selected", key: "v2", want: voucher.ReasonMinSpend,
-			wallet: []voucher.Instrument{v("v1", func(i *voucher.Instrument) { i.Balance = amt("50") }),
-				v("v2", func(i *voucher.Instrument) { i.Balance = amt("40"); i.MinSpend = amt("1000") })}},
+			wallet: []voucher.Instrument{v("v1", func(i *voucher.Instrument) { i.Balance = voucher.Ptr(amt("50")) }),
+				v("v2", func(i *voucher.Instrument) { i.Balance = voucher.Ptr(amt("40")); i.MinSpend = voucher.Ptr(amt("1000")) })}},
 		{name: "per_order_limit before nothing_left", key: "v2", use: []string{"v1", "v2"}, want: voucher.ReasonPerOrderLimit,
 			lines:  []voucher.Line{itemOf("l1", "ecs", "50")},
 			wallet: []voucher.Instrument{v("v1", func(*voucher.Instrument) {}), v("v2", func(*voucher.Instrument) {})}},
 		{name: "not_selected before nothing_left", key: "v2", want: voucher.ReasonNotSelected,
 			lines: []voucher.Line{itemOf("l1", "ecs", "50")},
-			wallet: []voucher.Instrument{v("v1", func(i *voucher.Instrument) { i.Amount, i.Balance = amt("60"), amt("60") }),
+			wallet: []voucher.Instrument{v("v1", func(i *voucher.Instrument) { i.Amount, i.Balance = amt("60"), voucher.Ptr(amt("60")) }),
 				v("v2", func(*voucher.Instrument) {})}},
 	})
 }
@@ -657,7 +657,7 @@ func TestRejectedInstrumentsDoNotCountTowardTheLimit(t *testing.T) {
 	e := engineOf(t, genericRules)
 	t.Run("expired first choice", func(t *testing.T) {
 		wallet := []voucher.Instrument{
-			changed(deductionOf("voucher", "big", "500"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt }),
+			changed(deductionOf("voucher", "big", "500"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt) }),
 			deductionOf("voucher", "small", "30"),
 		}
 		q := quoteOK(t, e, orderOf(itemOf("l1", "ecs", "100")), wallet, pricedAt)
@@ -691,7 +691,7 @@ func TestRejectedInstrumentsDoNotCountTowardTheLimit(t *testing.T) {
 func TestCodePastTheLimit(t *testing.T) {
 	e := builtinEngine(t, "aliyun")
 	wallet := []voucher.Instrument{
-		{ID: "p1", Type: "promo_code", Code: "TEN", PercentOff: amt("10")},
+		{ID: "p1", Type: "promo_code", Code: "TEN", PercentOff: voucher.Ptr(amt("10"))},
 		{ID: "p2", Type: "promo_code", Code: "FIVE", Amount: amt("5")},
 	}
 	o := orderOf(itemOf("l1", "ecs", "1000"))
@@ -711,9 +711,9 @@ func TestCodePastTheLimit(t *testing.T) {
 func TestStepErrors(t *testing.T) {
 	e := builtinEngine(t, "aliyun")
 	wallet := []voucher.Instrument{
-		{ID: "spring", Type: "promo_code", Code: "SPRING10", PercentOff: amt("10")},
+		{ID: "spring", Type: "promo_code", Code: "SPRING10", PercentOff: voucher.Ptr(amt("10"))},
 		deductionOf("voucher", "v300", "300"),
-		{ID: "gift", Type: "voucher", Code: "Q-7F3A91", PendingActivation: true, Amount: amt("50"), Balance: amt("50")},
+		{ID: "gift", Type: "voucher", Code: "Q-7F3A91", PendingActivation: true, Amount: amt("50"), Balance: voucher.Ptr(amt("50"))},
 	}
 	ok := func() voucher.Order { return orderOf(itemOf("l1", "ecs", "100"), itemOf("l2", "rds", "50")) }
 	cases := []struct {
@@ -785,7 +785,7 @@ func TestStepErrors(t *testing.T) {
 // An invalid order reports every problem at once, each with its field path.
 func TestInvalidOrderReportsEveryProblem(t *testing.T) {
 	e := builtinEngine(t, "aliyun")
-	wallet := []voucher.Instrument{{ID: "spring", Type: "promo_code", Code: "SPRING10", PercentOff: amt("10")}}
+	wallet := []voucher.Instrument{{ID: "spring", Type: "promo_code", Code: "SPRING10", PercentOff: voucher.Ptr(amt("10"))}}
 	o := orderOf(itemOf("l1", "ecs", "-5"), itemOf("l1", "rds", "10"))
 	o.Payment = "cash"
 	o.Use = []string{"spring"}
@@ -806,10 +806,10 @@ func TestInvalidOrderReportsEveryProblem(t *testing.T) {
 
 func aliyunStackingWallet() []voucher.Instrument {
 	return []voucher.Instrument{
-		{ID: "spring", Type: "promo_code", Code: "SPRING10", PercentOff: amt("10"), ExpiresAt: time.Date(2026, 4, 1, 0, 0, 0, 0, cstZone)},
-		{ID: "save80", Type: "coupon", Account: buyerAcct, Amount: amt("80"), MinSpend: amt("500"), FirstPurchaseOnly: boolRef(false),
-			ExpiresAt: time.Date(2026, 4, 1, 0, 0, 0, 0, cstZone)},
-		{ID: "v300", Type: "voucher", Account: buyerAcct, Amount: amt("300"), Balance: amt("300"), ExpiresAt: time.Date(2027, 1, 1, 0, 0, 0, 0, cstZone)},
+		{ID: "spring", Type: "promo_code", Code: "SPRING10", PercentOff: voucher.Ptr(amt("10")), ExpiresAt: voucher.Ptr(time.Date(2026, 4, 1, 0, 0, 0, 0, cstZone))},
+		{ID: "save80", Type: "coupon", Account: buyerAcct, Amount: amt("80"), MinSpend: voucher.Ptr(amt("500")), FirstPurchaseOnly: boolRef(false),
+			ExpiresAt: voucher.Ptr(time.Date(2026, 4, 1, 0, 0, 0, 0, cstZone))},
+		{ID: "v300", Type: "voucher", Account: buyerAcct, Amount: amt("300"), Balance: voucher.Ptr(amt("300")), ExpiresAt: voucher.Ptr(time.Date(2027, 1, 1, 0, 0, 0, 0, cstZone))},
 	}
 }
 
@@ -889,13 +889,13 @@ func TestUseAndCodes(t *testing.T) {
 			amounts("mine", "100"), map[string]voucher.Reason{}},
 		{"pending instruments never auto-selected", nil,
 			[]voucher.Instrument{
-				{ID: "gift", Type: "voucher", Code: "Q-1", PendingActivation: true, Amount: amt("900"), Balance: amt("900")},
+				{ID: "gift", Type: "voucher", Code: "Q-1", PendingActivation: true, Amount: amt("900"), Balance: voucher.Ptr(amt("900"))},
 				deductionOf("voucher", "mine", "100"),
 			},
 			amounts("mine", "100"), map[string]voucher.Reason{}},
 		{"pending instruments never auto-selected, even naming the buyer", nil,
 			[]voucher.Instrument{
-				{ID: "gift", Type: "voucher", Account: buyerAcct, Code: "Q-1", PendingActivation: true, Amount: amt("900"), Balance: amt("900")},
+				{ID: "gift", Type: "voucher", Account: buyerAcct, Code: "Q-1", PendingActivation: true, Amount: amt("900"), Balance: voucher.Ptr(amt("900"))},
 				deductionOf("voucher", "mine", "100"),
 			},
 			amounts("mine", "100"), map[string]voucher.Reason{}},
@@ -912,7 +912,7 @@ func TestUseAndCodes(t *testing.T) {
 			[]voucher.Instrument{changed(deductionOf("voucher", "theirs", "900"), func(i *voucher.Instrument) { i.Account = "acct-2" })},
 			amounts(), map[string]voucher.Reason{"theirs": voucher.ReasonNotOwner}},
 		{"a promo code has no owner: any buyer may type it", func(o *voucher.Order) { o.Codes = []string{"SPRING10"}; o.Use = []string{} },
-			[]voucher.Instrument{{ID: "spring", Type: "promo_code", Account: "acct-2", Code: "SPRING10", PercentOff: amt("10")}},
+			[]voucher.Instrument{{ID: "spring", Type: "promo_code", Account: "acct-2", Code: "SPRING10", PercentOff: voucher.Ptr(amt("10"))}},
 			amounts("SPRING10", "100"), map[string]voucher.Reason{}},
 	}
 	for _, tc := range cases {
@@ -1005,11 +1005,11 @@ func TestLargestLineFirstAllocation(t *testing.T) {
 		wallet := []voucher.Instrument{
 			changed(deductionOf("credit", "c1", "10"), func(i *voucher.Instrument) {
 				i.Products = []string{"ec2", "s3"}
-				i.ExpiresAt = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+				i.ExpiresAt = voucher.Ptr(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 			}),
 			changed(deductionOf("credit", "c2", "5"), func(i *voucher.Instrument) {
 				i.Products = []string{"ec2"}
-				i.ExpiresAt = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+				i.ExpiresAt = voucher.Ptr(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 			}),
 		}
 		q := quoteOK(t, aws, usageOrderOf(itemOf("ec2", "ec2", "100"), itemOf("s3", "s3", "50")), wallet, feb)
@@ -1041,7 +1041,7 @@ func TestLargestLineFirstAllocation(t *testing.T) {
 	t.Run("largest line is by what is still payable", func(t *testing.T) {
 		// The first credit leaves a with 40 payable; the second then prefers b (50).
 		wallet := []voucher.Instrument{
-			changed(deductionOf("credit", "first", "60"), func(i *voucher.Instrument) { i.ExpiresAt = feb.Add(time.Hour) }),
+			changed(deductionOf("credit", "first", "60"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(feb.Add(time.Hour)) }),
 			deductionOf("credit", "second", "10"),
 		}
 		q := quoteOK(t, aws, usageOrderOf(itemOf("a", "ec2", "100"), itemOf("b", "s3", "50")), wallet, feb)
@@ -1064,13 +1064,13 @@ func TestRounding(t *testing.T) {
 		{"15 % of 33.33 is 4.9995, rounds half away from zero to 5.00", []voucher.Line{itemOf("a", "ecs", "33.33")},
 			percentOf("coupon", "c", "15"), "5.00"},
 		{"cap applied after rounding: 4.99 caps 5.00", []voucher.Line{itemOf("a", "ecs", "33.33")},
-			changed(percentOf("coupon", "c", "15"), func(i *voucher.Instrument) { i.MaxDiscount = amt("4.99") }), "4.99"},
+			changed(percentOf("coupon", "c", "15"), func(i *voucher.Instrument) { i.MaxDiscount = voucher.Ptr(amt("4.99")) }), "4.99"},
 		{"cap equal to the rounded discount", []voucher.Line{itemOf("a", "ecs", "33.33")},
-			changed(percentOf("coupon", "c", "15"), func(i *voucher.Instrument) { i.MaxDiscount = amt("5") }), "5.00"},
+			changed(percentOf("coupon", "c", "15"), func(i *voucher.Instrument) { i.MaxDiscount = voucher.Ptr(amt("5")) }), "5.00"},
 		{"cap above the discount changes nothing", []voucher.Line{itemOf("a", "ecs", "33.33")},
-			changed(percentOf("coupon", "c", "15"), func(i *voucher.Instrument) { i.MaxDiscount = amt("100") }), "5.00"},
+			changed(percentOf("coupon", "c", "15"), func(i *voucher.Instrument) { i.MaxDiscount = voucher.Ptr(amt("100")) }), "5.00"},
 		{"20 % of 1000 capped at 150", []voucher.Line{itemOf("a", "ecs", "1000")},
-			changed(percentOf("coupon", "c", "20"), func(i *voucher.Instrument) { i.MaxDiscount = amt("150") }), "150"},
+			changed(percentOf("coupon", "c", "20"), func(i *voucher.Instrument) { i.MaxDiscount = voucher.Ptr(amt("150")) }), "150"},
 		{"just below half rounds down: 15 % of 33.29 = 4.9935", []voucher.Line{itemOf("a", "ecs", "33.29")},
 			percentOf("coupon", "c", "15"), "4.99"},
 		{"fractional percent: 12.5 % of 0.20 = 0.025 rounds to 0.03", []voucher.Line{itemOf("a", "ecs", "0.20")},
@@ -1184,7 +1184,7 @@ func purityFixture() (voucher.Order, []voucher.Instrument) {
 	for i := 0; i < 6; i++ {
 		wallet = append(wallet, changed(deductionOf("voucher", fmt.Sprintf("v%d", i), fmt.Sprintf("%d.5", 50*i+1)), func(in *voucher.Instrument) {
 			in.Products = []string{"ecs", "rds"}[i%2:]
-			in.ExpiresAt = pricedAt.AddDate(0, i, 1)
+			in.ExpiresAt = voucher.Ptr(pricedAt.AddDate(0, i, 1))
 			in.Held = amt("0.5")
 		}))
 	}

@@ -64,23 +64,25 @@ func fuzzCase(s *bytesource, types []string) (voucher.Order, []voucher.Instrumen
 		in := voucher.Instrument{ID: fmt.Sprintf("i%d", i), Type: s.pick(types), Account: s.pick(fuzzAccounts)}
 		switch s.intn(3) {
 		case 0:
-			in.PercentOff = decimal.New(int64(1+s.intn(100)), 0)
+			in.PercentOff = voucher.Ptr(decimal.New(int64(1+s.intn(100)), 0))
 			if s.intn(2) == 0 {
-				in.MaxDiscount = s.amount()
+				if m := s.amount(); !m.IsZero() { // zero was "no cap"; a given cap is above zero
+					in.MaxDiscount = voucher.Ptr(m)
+				}
 			}
 		default:
 			in.Amount = s.amount()
-			in.Balance = in.Amount.Mul(decimal.New(int64(s.intn(101)), -2)).Round(2)
+			in.Balance = voucher.Ptr(in.Amount.Mul(decimal.New(int64(s.intn(101)), -2)).Round(2))
 			in.Held = in.Balance.Mul(decimal.New(int64(s.intn(3)), -1)).Round(2)
 		}
 		if s.intn(3) == 0 {
-			in.MinSpend = s.amount()
+			in.MinSpend = voucher.Ptr(s.amount())
 		}
 		if s.intn(3) == 0 {
 			in.Products = []string{s.pick(fuzzProducts), s.pick(fuzzProducts)}
 		}
 		if s.intn(3) == 0 {
-			in.ExpiresAt = at.Add(time.Duration(s.intn(48)-24) * time.Hour)
+			in.ExpiresAt = voucher.Ptr(at.Add(time.Duration(s.intn(48)-24) * time.Hour))
 		}
 		if s.intn(4) == 0 {
 			in.Code = fmt.Sprintf("CODE%d", s.intn(3))
@@ -89,7 +91,9 @@ func fuzzCase(s *bytesource, types []string) (voucher.Order, []voucher.Instrumen
 			}
 		}
 		in.Redeemed = s.intn(2)
-		in.MaxRedemptions = s.intn(3)
+		if n := s.intn(3); n > 0 { // 0 was "1", which nil means now
+			in.MaxRedemptions = voucher.Ptr(n)
+		}
 		insts = append(insts, in)
 	}
 	if s.intn(3) == 0 {
@@ -174,7 +178,7 @@ func checkQuoteAddsUp(t *testing.T, q *voucher.Quote) {
 			}
 			sum = sum.Add(l.Amount.Amount())
 		}
-		if !sum.Equal(a.Amount.Amount()) || !a.Amount.IsPositiveAmount() {
+		if !sum.Equal(a.Amount.Amount()) || !a.Amount.IsPositive() {
 			t.Fatalf("%s: split %s does not add up to %s", a.Key, sum, a.Amount)
 		}
 	}

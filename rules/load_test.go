@@ -20,8 +20,8 @@ import (
 
 // typeKeysHint and topKeysHint are the "known keys" lists the loader prints.
 const (
-	topKeysHint  = "known keys: name, version, description, currency, scale, rounding, time_zone, effective_from, never_covers, stages, types"
-	typeKeysHint = "known keys: description, stage, per_order_limit, typed_code, selection, allocation, order_types, payment_types, first_purchase_only, validity_after_claim, effective_on_activation, carry_over, invoiceable, refund, never_covers"
+	topKeysHint  = "known keys: extends, name, version, description, currency, scale, rounding, time_zone, effective_from, never_covers, stages, types, versions"
+	typeKeysHint = "known keys: description, stage, per_order_limit, typed_code, selection, allocation, order_types, payment_types, first_purchase_only, validity_after_claim, effective_on_activation, carry_over, invoiceable, refund, never_covers, shared"
 )
 
 // malformedCases maps each file of testdata/malformed to every error it must produce,
@@ -48,7 +48,7 @@ var malformedCases = []struct {
 	{"second_document.yaml", []string{
 		"second_document.yaml:7:1: found a second YAML document; a file holds exactly one"}},
 	{"alias_bomb.yaml", []string{
-		"alias_bomb.yaml:3:53: document expands to more than 200000 nodes (alias bomb?)"}},
+		"alias_bomb.yaml:3:53: document is too large: its aliases expand it to more than the limit of 200000 nodes (keys, values, list items)"}},
 	{"too_deep.yaml", []string{"too_deep.yaml:3:78: nesting is deeper than 64 levels"}},
 	{"merge_key.yaml", []string{
 		"merge_key.yaml:8:5: types.credit.<<: merge keys are not supported",
@@ -113,7 +113,7 @@ var malformedCases = []struct {
 	{"duplicate_sort_key.yaml", []string{
 		"duplicate_sort_key.yaml:11:9: types.voucher.selection[2]: \"expires_asc\" is listed twice"}},
 	{"unknown_allocation.yaml", []string{
-		"unknown_allocation.yaml:8:17: types.voucher.allocation: unknown allocation \"evenly\"; want proportional or largest_line_first"}},
+		"unknown_allocation.yaml:8:17: types.voucher.allocation: unknown allocation \"evenly\"; want proportional, largest_line_first or spend_desc"}},
 	{"unknown_order_type.yaml", []string{
 		"unknown_order_type.yaml:8:24: types.voucher.order_types[1]: unknown order type \"resale\"; want one of new, renewal, upgrade, os_change, trial_conversion, usage"}},
 	{"unknown_payment_type.yaml", []string{
@@ -278,7 +278,60 @@ func TestLoadMissingFile(t *testing.T) {
 	assert.Nil(t, rs)
 	assert.ErrorIs(t, err, rules.ErrInvalidRuleSet)
 	assert.Contains(t, err.Error(), "nowhere.yaml")
-	assert.True(t, strings.HasPrefix(err.Error(), "rules: invalid rule set: "), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), "invalid rule set: "), err.Error())
+	assert.Equal(t, "invalid_rule_set", voucher.ErrorCode(err))
+}
+
+// fullTypes are the types of testdata/valid/full.yaml, every default filled in.
+var fullTypes = []rules.InstrumentType{
+	{
+		Name:          "credit",
+		Description:   "a credit with every key set",
+		Stage:         "wallet",
+		Kind:          voucher.Deduction,
+		PerOrderLimit: 3,
+		Selection: []rules.SortKey{rules.SortBalanceAsc, rules.SortIssuedAsc, rules.SortScopeSizeAsc,
+			rules.SortDeductibleDesc, rules.SortBalanceDesc, rules.SortID},
+		Allocation:            rules.AllocLargestLineFirst,
+		OrderTypes:            []voucher.OrderType{voucher.OrderUsage, voucher.OrderRenewal},
+		PaymentTypes:          []voucher.PaymentType{voucher.PayAsYouGo},
+		ValidityAfterClaim:    36 * time.Hour,
+		EffectiveOnActivation: true,
+		CarryOver:             false,
+		Invoiceable:           true,
+		Refund:                voucher.RefundRestore,
+		// The rule set's list and the type's, sorted, each product once.
+		NeverCovers: []string{"domains", "gift_cards", "marketplace", "support"},
+	},
+	{
+		Name:               "code",
+		Description:        "typed in at checkout",
+		Stage:              "promo",
+		Kind:               voucher.Discount,
+		PerOrderLimit:      1,
+		TypedCode:          true,
+		Selection:          []rules.SortKey{rules.SortDiscountDesc, rules.SortExpiresAsc, rules.SortID},
+		Allocation:         rules.AllocProportional,
+		OrderTypes:         []voucher.OrderType{voucher.OrderNew, voucher.OrderUpgrade},
+		PaymentTypes:       []voucher.PaymentType{voucher.PaySubscription},
+		FirstPurchaseOnly:  true,
+		ValidityAfterClaim: 30 * 24 * time.Hour,
+		CarryOver:          true,
+		Refund:             voucher.RefundForfeit,
+		NeverCovers:        []string{"gift_cards", "marketplace"},
+	},
+	{
+		Name:         "voucher",
+		Stage:        "wallet",
+		Kind:         voucher.Deduction,
+		Selection:    []rules.SortKey{rules.SortID},
+		Allocation:   rules.AllocProportional,
+		OrderTypes:   voucher.OrderTypes(),
+		PaymentTypes: voucher.PaymentTypes(),
+		CarryOver:    true,
+		Refund:       voucher.RefundForfeit,
+		NeverCovers:  []string{"gift_cards", "marketplace"},
+	},
 }
 
 func TestParseFull(t *testing.T) {
@@ -303,57 +356,7 @@ func TestParseFull(t *testing.T) {
 		{Name: "wallet", Kind: voucher.Deduction, Types: []string{"credit", "voucher"}},
 	}, rs.Stages)
 
-	want := []rules.InstrumentType{
-		{
-			Name:          "credit",
-			Description:   "a credit with every key set",
-			Stage:         "wallet",
-			Kind:          voucher.Deduction,
-			PerOrderLimit: 3,
-			Selection: []rules.SortKey{rules.SortBalanceAsc, rules.SortIssuedAsc, rules.SortScopeSizeAsc,
-				rules.SortDeductibleDesc, rules.SortBalanceDesc, rules.SortID},
-			Allocation:            rules.AllocLargestLineFirst,
-			OrderTypes:            []voucher.OrderType{voucher.OrderUsage, voucher.OrderRenewal},
-			PaymentTypes:          []voucher.PaymentType{voucher.PayAsYouGo},
-			ValidityAfterClaim:    36 * time.Hour,
-			EffectiveOnActivation: true,
-			CarryOver:             false,
-			Invoiceable:           true,
-			Refund:                voucher.RefundRestore,
-			// The rule set's list and the type's, sorted, each product once.
-			NeverCovers: []string{"domains", "gift_cards", "marketplace", "support"},
-		},
-		{
-			Name:               "code",
-			Description:        "typed in at checkout",
-			Stage:              "promo",
-			Kind:               voucher.Discount,
-			PerOrderLimit:      1,
-			TypedCode:          true,
-			Selection:          []rules.SortKey{rules.SortDiscountDesc, rules.SortExpiresAsc, rules.SortID},
-			Allocation:         rules.AllocProportional,
-			OrderTypes:         []voucher.OrderType{voucher.OrderNew, voucher.OrderUpgrade},
-			PaymentTypes:       []voucher.PaymentType{voucher.PaySubscription},
-			FirstPurchaseOnly:  true,
-			ValidityAfterClaim: 30 * 24 * time.Hour,
-			CarryOver:          true,
-			Refund:             voucher.RefundForfeit,
-			NeverCovers:        []string{"gift_cards", "marketplace"},
-		},
-		{
-			Name:         "voucher",
-			Stage:        "wallet",
-			Kind:         voucher.Deduction,
-			Selection:    []rules.SortKey{rules.SortID},
-			Allocation:   rules.AllocProportional,
-			OrderTypes:   voucher.OrderTypes(),
-			PaymentTypes: voucher.PaymentTypes(),
-			CarryOver:    true,
-			Refund:       voucher.RefundForfeit,
-			NeverCovers:  []string{"gift_cards", "marketplace"},
-		},
-	}
-	assert.Equal(t, want, rs.Types)
+	assert.Equal(t, fullTypes, rs.Types)
 
 	credit, ok := rs.Type("credit")
 	require.True(t, ok)
@@ -499,72 +502,82 @@ func FuzzParseRuleSet(f *testing.F) {
 			if rs != nil {
 				t.Fatalf("Parse returned a rule set and an error: %v", err)
 			}
-			es, ok := err.(rules.Errors)
-			if !ok {
-				t.Fatalf("error is %T, not rules.Errors: %v", err, err)
-			}
-			if len(es) == 0 {
-				t.Fatal("empty rules.Errors")
-			}
-			for i, e := range es {
-				if e == nil {
-					t.Fatalf("error %d is nil", i)
-				}
-				if e.File == "" {
-					t.Errorf("error without a file: %v", e)
-				}
-				if e.Msg == "" {
-					t.Errorf("error without a message: %v", e)
-				}
-				if !errors.Is(e, rules.ErrInvalidRuleSet) {
-					t.Errorf("error does not wrap ErrInvalidRuleSet: %v", e)
-				}
-				if e.Line <= 0 {
-					// Only a whole-document error (empty, too large, unpositioned syntax
-					// error) has no line; it names no key.
-					if e.Line < 0 || e.Column != 0 || e.Key != "" {
-						t.Errorf("unpositioned error that is not about the whole document: %q (line %d, column %d, key %q)", e.Error(), e.Line, e.Column, e.Key)
-					}
-				} else if e.Column <= 0 {
-					t.Errorf("error with a line but no column: %v", e)
-				}
-				if i > 0 && e.File == es[i-1].File {
-					p := es[i-1]
-					if p.Line > e.Line || p.Line == e.Line && p.Column > e.Column {
-						t.Errorf("errors out of order: %v before %v", p, e)
-					}
-				}
-			}
+			checkRefused(t, err)
 			return
 		}
-		if rs == nil {
-			t.Fatal("no rule set and no error")
-		}
-		if rs.Name == "" || rs.Currency.IsZero() || len(rs.Stages) == 0 || len(rs.Types) == 0 || rs.Location == nil {
-			t.Fatalf("accepted an incomplete rule set: %+v", rs)
-		}
-		for _, ty := range rs.Types {
-			i := slices.IndexFunc(rs.Stages, func(s rules.Stage) bool { return s.Name == ty.Stage })
-			if i < 0 {
-				t.Fatalf("type %s is in unknown stage %q", ty.Name, ty.Stage)
-			}
-			if ty.Kind != rs.Stages[i].Kind || (ty.Kind != voucher.Discount && ty.Kind != voucher.Deduction) {
-				t.Fatalf("type %s has kind %v, its stage %v", ty.Name, ty.Kind, rs.Stages[i].Kind)
-			}
-			if len(ty.Selection) == 0 || ty.Selection[len(ty.Selection)-1] != rules.SortID {
-				t.Fatalf("type %s selection %v does not end on id", ty.Name, ty.Selection)
-			}
-			if len(ty.OrderTypes) == 0 || len(ty.PaymentTypes) == 0 || !ty.Refund.Valid() {
-				t.Fatalf("type %s lacks defaults: %+v", ty.Name, ty)
-			}
-			if !slices.IsSorted(ty.NeverCovers) {
-				t.Fatalf("type %s never_covers not sorted: %v", ty.Name, ty.NeverCovers)
-			}
-		}
-		for _, st := range rs.Stages {
-			if len(st.Types) == 0 {
-				t.Fatalf("stage %s has no type", st.Name)
-			}
-		}
+		checkAccepted(t, rs)
 	})
+}
+
+// checkRefused checks what FuzzParseRuleSet says of an error of Parse.
+func checkRefused(t *testing.T, err error) {
+	es, ok := err.(rules.Errors)
+	if !ok {
+		t.Fatalf("error is %T, not rules.Errors: %v", err, err)
+	}
+	if len(es) == 0 {
+		t.Fatal("empty rules.Errors")
+	}
+	for i, e := range es {
+		if e == nil {
+			t.Fatalf("error %d is nil", i)
+		}
+		if e.File == "" {
+			t.Errorf("error without a file: %v", e)
+		}
+		if e.Msg == "" {
+			t.Errorf("error without a message: %v", e)
+		}
+		if !errors.Is(e, rules.ErrInvalidRuleSet) {
+			t.Errorf("error does not wrap ErrInvalidRuleSet: %v", e)
+		}
+		if e.Line <= 0 {
+			// Only a whole-document error (empty, too large, unpositioned syntax
+			// error) has no line; it names no key.
+			if e.Line < 0 || e.Column != 0 || e.Key != "" {
+				t.Errorf("unpositioned error that is not about the whole document: %q (line %d, column %d, key %q)", e.Error(), e.Line, e.Column, e.Key)
+			}
+		} else if e.Column <= 0 {
+			t.Errorf("error with a line but no column: %v", e)
+		}
+		if i > 0 && e.File == es[i-1].File {
+			p := es[i-1]
+			if p.Line > e.Line || p.Line == e.Line && p.Column > e.Column {
+				t.Errorf("errors out of order: %v before %v", p, e)
+			}
+		}
+	}
+}
+
+// checkAccepted checks what FuzzParseRuleSet says of a rule set Parse accepted.
+func checkAccepted(t *testing.T, rs *rules.RuleSet) {
+	if rs == nil {
+		t.Fatal("no rule set and no error")
+	}
+	if rs.Name == "" || rs.Currency.IsZero() || len(rs.Stages) == 0 || len(rs.Types) == 0 || rs.Location == nil {
+		t.Fatalf("accepted an incomplete rule set: %+v", rs)
+	}
+	for _, ty := range rs.Types {
+		i := slices.IndexFunc(rs.Stages, func(s rules.Stage) bool { return s.Name == ty.Stage })
+		if i < 0 {
+			t.Fatalf("type %s is in unknown stage %q", ty.Name, ty.Stage)
+		}
+		if ty.Kind != rs.Stages[i].Kind || (ty.Kind != voucher.Discount && ty.Kind != voucher.Deduction) {
+			t.Fatalf("type %s has kind %v, its stage %v", ty.Name, ty.Kind, rs.Stages[i].Kind)
+		}
+		if len(ty.Selection) == 0 || ty.Selection[len(ty.Selection)-1] != rules.SortID {
+			t.Fatalf("type %s selection %v does not end on id", ty.Name, ty.Selection)
+		}
+		if len(ty.OrderTypes) == 0 || len(ty.PaymentTypes) == 0 || !ty.Refund.Valid() {
+			t.Fatalf("type %s lacks defaults: %+v", ty.Name, ty)
+		}
+		if !slices.IsSorted(ty.NeverCovers) {
+			t.Fatalf("type %s never_covers not sorted: %v", ty.Name, ty.NeverCovers)
+		}
+	}
+	for _, st := range rs.Stages {
+		if len(st.Types) == 0 {
+			t.Fatalf("stage %s has no type", st.Name)
+		}
+	}
 }

@@ -89,7 +89,7 @@ func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
 	typ := g.types[g.r.Intn(len(g.types))]
 	it, _ := g.rs.Type(typ)
 	in := voucher.Instrument{ID: string(rune("aAbBzZ"[g.r.Intn(6)])) + strconv.Itoa(i), Type: typ, Account: buyerAcct,
-		IssuedAt: g.at.Add(-time.Duration(g.r.Intn(1000)) * time.Hour)}
+		IssuedAt: voucher.Ptr(g.at.Add(-time.Duration(g.r.Intn(1000)) * time.Hour))}
 	switch {
 	case it.TypedCode:
 		in.Account = ""
@@ -114,14 +114,18 @@ func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
 	}
 	if it.Kind == voucher.Deduction {
 		in.Amount = g.amount(60000)
-		in.Balance = in.Amount
+		in.Balance = voucher.Ptr(in.Amount)
+		if in.Amount.IsZero() {
+			// A deduction's face value is above zero; one that is used up has a zero balance.
+			in.Amount, in.Balance = decimal.New(100, 0), voucher.Ptr(decimal.Zero)
+		}
 		if g.r.Intn(3) == 0 && in.Amount.Sign() > 0 {
-			in.Balance = in.Amount.Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2)
+			in.Balance = voucher.Ptr(in.Amount.Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2))
 		}
 		if g.r.Intn(4) == 0 && in.Balance.Sign() > 0 {
-			in.Held = in.Balance.Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2)
+			in.Held = in.CurrentBalance().Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2)
 			if g.r.Intn(3) == 0 {
-				in.Held = in.Balance // all of it held
+				in.Held = in.CurrentBalance() // all of it held
 			}
 		}
 	} else {
@@ -131,19 +135,23 @@ func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
 				in.Amount = decimal.New(1, -2)
 			}
 		} else {
-			in.PercentOff = decimal.New(int64(1+g.r.Intn(1000)), -1) // 0.1 .. 100
+			in.PercentOff = voucher.Ptr(decimal.New(int64(1+g.r.Intn(1000)), -1)) // 0.1 .. 100
 			if g.r.Intn(3) == 0 {
-				in.MaxDiscount = g.amount(20000)
+				if m := g.amount(20000); !m.IsZero() { // zero was "no cap"; a given cap is above zero
+					in.MaxDiscount = voucher.Ptr(m)
+				}
 			}
 		}
-		in.MaxRedemptions = g.r.Intn(4) // 0 means 1
+		if n := g.r.Intn(4); n > 0 { // 0 was "1", which nil means now
+			in.MaxRedemptions = voucher.Ptr(n)
+		}
 		in.Redeemed = g.r.Intn(in.Redemptions() + 1)
 		if left := in.Redemptions() - in.Redeemed; left > 0 && g.r.Intn(4) == 0 {
 			in.HeldRedemptions = g.r.Intn(left + 1)
 		}
 	}
 	if g.r.Intn(3) == 0 {
-		in.MinSpend = g.amount(150000)
+		in.MinSpend = voucher.Ptr(g.amount(150000))
 	}
 	if g.r.Intn(2) == 0 {
 		in.Products = g.products(1 + g.r.Intn(4))
@@ -165,22 +173,22 @@ func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
 	switch g.r.Intn(10) {
 	case 0, 1, 2, 3:
 	case 4:
-		in.ExpiresAt = g.at
+		in.ExpiresAt = voucher.Ptr(g.at)
 	case 5:
-		in.ClaimedAt = g.offset(40)
+		in.ClaimedAt = voucher.Ptr(g.offset(40))
 	default:
-		in.ExpiresAt = g.offset(30)
+		in.ExpiresAt = voucher.Ptr(g.offset(30))
 	}
 	switch g.r.Intn(10) {
 	case 0:
-		in.EffectiveAt = g.at
+		in.EffectiveAt = voucher.Ptr(g.at)
 	case 1:
-		in.EffectiveAt = g.offset(5)
+		in.EffectiveAt = voucher.Ptr(g.offset(5))
 	case 2:
-		in.ActivatedAt = g.offset(5)
+		in.ActivatedAt = voucher.Ptr(g.offset(5))
 	}
-	if !in.EffectiveAt.IsZero() && !in.ExpiresAt.IsZero() && !in.ExpiresAt.After(in.EffectiveAt) {
-		in.EffectiveAt = time.Time{}
+	if in.EffectiveAt != nil && in.ExpiresAt != nil && !in.ExpiresAt.After(*in.EffectiveAt) {
+		in.EffectiveAt = nil
 	}
 	return in
 }
@@ -295,6 +303,10 @@ func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher
 	for _, in := range insts {
 		byID[in.ID] = in
 	}
+	lineIndex := make(map[string]int, len(o.Lines))
+	for li, l := range o.Lines {
+		lineIndex[l.ID] = li
+	}
 	perType := map[string]int{}
 	if o.Use == nil && len(q.Applications) > 0 {
 		st.auto++
@@ -319,16 +331,16 @@ func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher
 		perType[in.Type]++
 		take := a.Amount.Amount()
 		if it.Kind == voucher.Deduction {
-			avail := in.Balance.Sub(in.Held)
+			avail := in.Available()
 			assert.True(t, take.LessThanOrEqual(avail), "%s took %s, has %s available", in.ID, take, avail)
 		} else {
-			if in.PercentOff.IsZero() {
+			if in.PercentOff == nil {
 				assert.True(t, take.LessThanOrEqual(in.Amount), "%s took %s, fixed amount %s", in.ID, take, in.Amount)
 			} else {
-				if in.MaxDiscount.Sign() > 0 {
-					assert.True(t, take.LessThanOrEqual(in.MaxDiscount), "%s took %s, capped at %s", in.ID, take, in.MaxDiscount)
+				if in.MaxDiscount != nil {
+					assert.True(t, take.LessThanOrEqual(*in.MaxDiscount), "%s took %s, capped at %s", in.ID, take, in.MaxDiscount)
 				}
-				bound := total.Mul(in.PercentOff).Div(decimal.NewFromInt(100)).RoundUp(2)
+				bound := total.Mul(*in.PercentOff).Div(decimal.NewFromInt(100)).RoundUp(2)
 				assert.True(t, take.LessThanOrEqual(bound), "%s took %s, %s%% of %s is at most %s", in.ID, take, in.PercentOff, total, bound)
 			}
 			assert.Less(t, in.Redeemed+in.HeldRedemptions, in.Redemptions(), "%s applied with no free redemption", in.ID)
@@ -339,10 +351,14 @@ func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher
 			assert.Equal(t, o.Account, in.Account, "%s applied to another account's order", in.ID)
 		}
 		assert.True(t, in.Currency == "" || in.Currency == rs.Currency.Code(), "%s in %s applied", in.ID, in.Currency)
-		for li, la := range a.Lines {
-			if la.Amount.IsZero() {
-				continue
-			}
+		// Lines lists the lines it took something from, each once, in line order.
+		prev := -1
+		for _, la := range a.Lines {
+			assert.True(t, la.Amount.IsPositive(), "%s lists line %s with %s", in.ID, la.LineID, la.Amount)
+			li, ok := lineIndex[la.LineID]
+			require.True(t, ok, "%s lists line %s, which the order does not have", in.ID, la.LineID)
+			assert.Greater(t, li, prev, "%s lists line %s out of line order or twice", in.ID, la.LineID)
+			prev = li
 			p := o.Lines[li].Product
 			inScope := !slices.Contains(it.NeverCovers, p) && !slices.Contains(in.ExcludeProducts, p) &&
 				(len(in.Products) == 0 || slices.Contains(in.Products, p))

@@ -66,6 +66,10 @@ const (
 	AllocProportional Allocation = "proportional"
 	// AllocLargestLineFirst: to the line with the most still payable, then the next.
 	AllocLargestLineFirst Allocation = "largest_line_first"
+	// AllocSpendDesc: AWS's "largest service charge first": to the product with the
+	// most still payable, within it the SKU, within it the line; on a bill, the
+	// instrument's owner's charges first, then the account with the most still payable.
+	AllocSpendDesc Allocation = "spend_desc"
 )
 
 // Stage is one step of pricing: its instruments are all discounts or all deductions.
@@ -104,6 +108,9 @@ type InstrumentType struct {
 	Refund                voucher.RefundRule
 	// NeverCovers are products this type never pays for (the rule set's own list included).
 	NeverCovers []string
+	// Shared: on an organization's bill, its instruments may pay other sharing
+	// accounts' charges.
+	Shared bool
 }
 
 // Policy is the part of the type the Wallet needs.
@@ -117,6 +124,7 @@ func (t *InstrumentType) Policy() voucher.TypePolicy {
 		CarryOver:             t.CarryOver,
 		Invoiceable:           t.Invoiceable,
 		Refund:                t.Refund,
+		Shared:                t.Shared,
 	}
 }
 
@@ -144,8 +152,8 @@ type RuleSet struct {
 	Stages      []Stage
 	// Types in declaration order.
 	Types []InstrumentType
-	// EffectiveFrom is when this version comes into force (zero: from the beginning).
-	EffectiveFrom time.Time
+	// EffectiveFrom is when this version comes into force; nil: from the beginning.
+	EffectiveFrom *time.Time
 	// Extends names the rule set this one was built on ("" when none).
 	Extends string
 	// Versions are the other versions the same file defines, by EffectiveFrom
@@ -156,18 +164,38 @@ type RuleSet struct {
 // AllVersions returns this rule set and its other versions, by EffectiveFrom ascending.
 func (rs *RuleSet) AllVersions() []*RuleSet {
 	all := append([]*RuleSet{rs}, rs.Versions...)
-	slices.SortStableFunc(all, func(a, b *RuleSet) int { return a.EffectiveFrom.Compare(b.EffectiveFrom) })
+	slices.SortStableFunc(all, func(a, b *RuleSet) int { return compareFrom(a.EffectiveFrom, b.EffectiveFrom) })
 	return all
+}
+
+// compareFrom orders effective times: from the beginning (nil) first.
+func compareFrom(a, b *time.Time) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return a.Compare(*b)
 }
 
 // At returns the version in force at t: the latest whose EffectiveFrom is not after t,
 // or the earliest when t precedes them all.
 func (rs *RuleSet) At(t time.Time) *RuleSet {
 	all := rs.AllVersions()
-	v := all[0]
-	for _, x := range all[1:] {
-		if !x.EffectiveFrom.After(t) {
-			v = x
+	return all[inForce(len(all), func(i int) *time.Time { return all[i].EffectiveFrom }, t)]
+}
+
+// inForce is the one rule for which version applies at t, for RuleSet.At and the
+// Engine: of n versions sorted by effective time (from(i) is the i-th one's), the index
+// of the latest not after t, or 0 when t precedes them all.
+func inForce(n int, from func(i int) *time.Time, t time.Time) int {
+	v := 0
+	for i := 1; i < n; i++ {
+		if f := from(i); f == nil || !f.After(t) {
+			v = i
 		}
 	}
 	return v

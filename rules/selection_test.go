@@ -75,23 +75,23 @@ func TestSortKeys(t *testing.T) {
 			wallet: []voucher.Instrument{bal("a", "5"), changed(bal("z", "10"), func(i *voucher.Instrument) { i.Held = amt("8") })}, want: "z"},
 		{name: "expires_asc", keys: "expires_asc",
 			wallet: []voucher.Instrument{
-				changed(bal("a", "10"), func(i *voucher.Instrument) { i.ExpiresAt = later }),
-				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = sooner }),
+				changed(bal("a", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(later) }),
+				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(sooner) }),
 			}, want: "z"},
 		{name: "expires_asc: never-expiring last", keys: "expires_asc",
 			wallet: []voucher.Instrument{
 				bal("a", "10"),
-				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = time.Date(2099, 1, 1, 0, 0, 0, 0, cstZone) }),
+				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(time.Date(2099, 1, 1, 0, 0, 0, 0, cstZone)) }),
 			}, want: "z"},
 		{name: "expires_asc: a claimed coupon's expiry is claim + validity", kind: "claim", keys: "expires_asc",
 			wallet: []voucher.Instrument{
-				changed(bal("a", "10"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt.AddDate(0, 0, 20) }),
-				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ClaimedAt = pricedAt.AddDate(0, 0, -20) }), // expires in 10 days
+				changed(bal("a", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt.AddDate(0, 0, 20)) }),
+				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ClaimedAt = voucher.Ptr(pricedAt.AddDate(0, 0, -20)) }), // expires in 10 days
 			}, want: "z"},
 		{name: "issued_asc", keys: "issued_asc",
 			wallet: []voucher.Instrument{
-				changed(bal("a", "10"), func(i *voucher.Instrument) { i.IssuedAt = pricedAt.Add(-time.Hour) }),
-				changed(bal("z", "10"), func(i *voucher.Instrument) { i.IssuedAt = pricedAt.Add(-2 * time.Hour) }),
+				changed(bal("a", "10"), func(i *voucher.Instrument) { i.IssuedAt = voucher.Ptr(pricedAt.Add(-time.Hour)) }),
+				changed(bal("z", "10"), func(i *voucher.Instrument) { i.IssuedAt = voucher.Ptr(pricedAt.Add(-2 * time.Hour)) }),
 			}, want: "z"},
 		{name: "scope_size_asc", keys: "scope_size_asc",
 			wallet: []voucher.Instrument{
@@ -142,7 +142,7 @@ func TestSortKeys(t *testing.T) {
 			wallet: []voucher.Instrument{fixedOf("v", "a", "50"), percentOf("v", "z", "10")}, want: "z"},
 		{name: "discount_desc: a capped percentage takes less", kind: "discount", keys: "discount_desc",
 			lines: []voucher.Line{itemOf("l1", "ecs", "1000")},
-			wallet: []voucher.Instrument{changed(percentOf("v", "a", "10"), func(i *voucher.Instrument) { i.MaxDiscount = amt("30") }),
+			wallet: []voucher.Instrument{changed(percentOf("v", "a", "10"), func(i *voucher.Instrument) { i.MaxDiscount = voucher.Ptr(amt("30")) }),
 				fixedOf("v", "z", "50")}, want: "z"},
 		{name: "discount_desc: a fixed discount takes at most what is payable in scope", kind: "discount", keys: "discount_desc",
 			lines: []voucher.Line{itemOf("l1", "ecs", "100"), itemOf("l2", "rds", "20")},
@@ -156,14 +156,14 @@ func TestSortKeys(t *testing.T) {
 			wallet: []voucher.Instrument{bal("b", "10"), bal("a0", "10"), bal("a", "10")}, want: "a"},
 		{name: "second key decides when the first ties", keys: "balance_desc, expires_asc",
 			wallet: []voucher.Instrument{
-				changed(bal("a", "10"), func(i *voucher.Instrument) { i.ExpiresAt = later }),
-				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = sooner }),
-				changed(bal("y", "9"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt.Add(time.Hour) }),
+				changed(bal("a", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(later) }),
+				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(sooner) }),
+				changed(bal("y", "9"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt.Add(time.Hour)) }),
 			}, want: "z"},
 		{name: "first key wins over the second", keys: "expires_asc, balance_desc",
 			wallet: []voucher.Instrument{
-				changed(bal("a", "90"), func(i *voucher.Instrument) { i.ExpiresAt = later }),
-				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = sooner }),
+				changed(bal("a", "90"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(later) }),
+				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(sooner) }),
 			}, want: "z"},
 	}
 	for _, tc := range cases {
@@ -222,11 +222,11 @@ types:
 `)
 	endOf := func(day int) time.Time { return time.Date(2026, 3, day+1, 0, 0, 0, 0, cstZone) } // valid through that day
 	all := map[string]voucher.Instrument{
-		"A": changed(deductionOf("voucher", "A", "10"), func(i *voucher.Instrument) { i.ExpiresAt = endOf(9) }),
-		"B": changed(deductionOf("voucher", "B", "8"), func(i *voucher.Instrument) { i.ExpiresAt = endOf(9) }),
-		"C": changed(deductionOf("voucher", "C", "5"), func(i *voucher.Instrument) { i.ExpiresAt = endOf(9) }),
-		"D": changed(deductionOf("voucher", "D", "2"), func(i *voucher.Instrument) { i.ExpiresAt = endOf(9) }),
-		"E": changed(deductionOf("voucher", "E", "4"), func(i *voucher.Instrument) { i.ExpiresAt = endOf(10) }),
+		"A": changed(deductionOf("voucher", "A", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(endOf(9)) }),
+		"B": changed(deductionOf("voucher", "B", "8"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(endOf(9)) }),
+		"C": changed(deductionOf("voucher", "C", "5"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(endOf(9)) }),
+		"D": changed(deductionOf("voucher", "D", "2"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(endOf(9)) }),
+		"E": changed(deductionOf("voucher", "E", "4"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(endOf(10)) }),
 	}
 	charge := voucher.Order{ID: "hour-1", Account: buyerAcct, Type: voucher.OrderUsage, Payment: voucher.PayAsYouGo,
 		Lines: []voucher.Line{itemOf("cvm", "cvm", "4")}}
@@ -270,8 +270,8 @@ func TestAWSCreditOrder(t *testing.T) {
 	credit := func(id, amount string, products ...string) voucher.Instrument {
 		return changed(deductionOf("credit", id, amount), func(i *voucher.Instrument) {
 			i.Products = products
-			i.ExpiresAt = sameDay
-			i.IssuedAt = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+			i.ExpiresAt = voucher.Ptr(sameDay)
+			i.IssuedAt = voucher.Ptr(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
 		})
 	}
 	bill := usageOrderOf(itemOf("ec2", "ec2", "100"), itemOf("s3", "s3", "50"))
@@ -298,14 +298,14 @@ func TestAWSCreditOrder(t *testing.T) {
 	})
 	t.Run("soonest to expire beats fewer services", func(t *testing.T) {
 		c1 := credit("c1", "10", "ec2", "s3")
-		c1.ExpiresAt = sameDay.Add(-time.Nanosecond)
+		c1.ExpiresAt = voucher.Ptr(sameDay.Add(-time.Nanosecond))
 		q := quoteOK(t, aws, bill, []voucher.Instrument{c1, credit("c2", "100", "ec2")}, at)
 		assert.Equal(t, []string{"c1", "c2"}, considered(q))
 		assert.Equal(t, amounts("c1", "10", "c2", "90"), appliedAmounts(q))
 	})
 	t.Run("then the oldest", func(t *testing.T) {
 		older := credit("z", "100", "ec2")
-		older.IssuedAt = older.IssuedAt.Add(-time.Second)
+		older.IssuedAt = voucher.Ptr(older.IssuedAt.Add(-time.Second))
 		q := quoteOK(t, aws, bill, []voucher.Instrument{credit("a", "100", "ec2"), older}, at)
 		assert.Equal(t, []string{"z", "a"}, considered(q))
 		assert.Equal(t, amounts("z", "100"), appliedAmounts(q))
@@ -326,7 +326,7 @@ func TestAliyunSelection(t *testing.T) {
 	e := builtinEngine(t, "aliyun")
 	issued := pricedAt.AddDate(0, -1, 0)
 	v := func(id, b string, exp time.Time, iss time.Time) voucher.Instrument {
-		return changed(deductionOf("voucher", id, b), func(i *voucher.Instrument) { i.ExpiresAt, i.IssuedAt = exp, iss })
+		return changed(deductionOf("voucher", id, b), func(i *voucher.Instrument) { i.ExpiresAt, i.IssuedAt = voucher.Ptr(exp), voucher.Ptr(iss) })
 	}
 	o := orderOf(itemOf("l1", "ecs", "1000"))
 	o.FirstPurchase = true
@@ -344,12 +344,12 @@ func TestAliyunSelection(t *testing.T) {
 		{"voucher: then id", []voucher.Instrument{
 			v("b", "300", pricedAt.AddDate(0, 1, 0), issued), v("B", "300", pricedAt.AddDate(0, 1, 0), issued)}, "B"},
 		{"coupon: earliest expiry before a larger discount", []voucher.Instrument{
-			changed(fixedOf("coupon", "a", "100"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt.AddDate(0, 1, 0) }),
-			changed(fixedOf("coupon", "z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt.AddDate(0, 0, 7) }),
+			changed(fixedOf("coupon", "a", "100"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt.AddDate(0, 1, 0)) }),
+			changed(fixedOf("coupon", "z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt.AddDate(0, 0, 7)) }),
 		}, "z"},
 		{"coupon: then the larger discount", []voucher.Instrument{
-			changed(fixedOf("coupon", "a", "100"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt.AddDate(0, 1, 0) }),
-			changed(percentOf("coupon", "z", "15"), func(i *voucher.Instrument) { i.ExpiresAt = pricedAt.AddDate(0, 1, 0) }),
+			changed(fixedOf("coupon", "a", "100"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt.AddDate(0, 1, 0)) }),
+			changed(percentOf("coupon", "z", "15"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt.AddDate(0, 1, 0)) }),
 		}, "z"},
 	}
 	for _, tc := range cases {

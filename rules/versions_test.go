@@ -22,7 +22,7 @@ func usageBill(amount string) voucher.Order {
 
 func voucherOf(id, amount string) voucher.Instrument {
 	d := decimal.RequireFromString(amount)
-	return voucher.Instrument{ID: id, Type: "voucher", Account: "a", Amount: d, Balance: d}
+	return voucher.Instrument{ID: id, Type: "voucher", Account: "a", Amount: d, Balance: voucher.Ptr(d)}
 }
 
 // Alibaba Cloud changed how vouchers apply on 2024-07-15: before, they did not pay
@@ -130,7 +130,7 @@ versions:
     types:
       credit:
         allocation: evenly
-`, `v.yaml:10:21: types.credit.allocation: unknown allocation "evenly"; want proportional or largest_line_first`},
+`, `v.yaml:10:21: types.credit.allocation: unknown allocation "evenly"; want proportional, largest_line_first or spend_desc`},
 		{"bad effective_from", `name: s
 currency: EUR
 effective_from: soon
@@ -169,7 +169,7 @@ types:
 	credit, ok := rs.Type("credit")
 	require.True(t, ok)
 	assert.Equal(t, 1, credit.PerOrderLimit, "overridden")
-	assert.Equal(t, rules.AllocLargestLineFirst, credit.Allocation, "inherited")
+	assert.Equal(t, rules.AllocSpendDesc, credit.Allocation, "inherited")
 	assert.Equal(t, []string{"marketplace", "support_business"}, credit.NeverCovers, "lists are replaced whole")
 	gift, ok := rs.Type("gift")
 	require.True(t, ok)
@@ -183,8 +183,8 @@ types:
 	q, err := e.Quote(voucher.Order{ID: "b", Account: "a", Type: voucher.OrderUsage, Payment: voucher.PayAsYouGo,
 		Lines: []voucher.Line{{ID: "l", Product: "ec2", Amount: decimal.NewFromInt(100)}}},
 		[]voucher.Instrument{
-			{ID: "c1", Type: "credit", Account: "a", Amount: ten, Balance: ten},
-			{ID: "c2", Type: "credit", Account: "a", Amount: ten, Balance: ten},
+			{ID: "c1", Type: "credit", Account: "a", Amount: ten, Balance: voucher.Ptr(ten)},
+			{ID: "c2", Type: "credit", Account: "a", Amount: ten, Balance: voucher.Ptr(ten)},
 		}, at)
 	require.NoError(t, err)
 	assert.Equal(t, "10.00", q.Deducted.Format(), "the override of per_order_limit is in force")
@@ -198,7 +198,7 @@ func TestExtendsErrors(t *testing.T) {
 		yaml string
 		want string
 	}{
-		{"unknown base", "name: x\nextends: nimbus\n", `x.yaml:2:10: extends: providers: unknown rule set "nimbus"; built in: ` + fmt.Sprint(joinNames())},
+		{"unknown base", "name: x\nextends: nimbus\n", `x.yaml:2:10: extends: unknown provider "nimbus"; the built-in rule sets are ` + fmt.Sprint(joinNames())},
 		{"error in the user's override", "name: x\nextends: aws\ntypes:\n  credit:\n    refund: keep\n", `x.yaml:5:13: types.credit.refund: unknown refund rule "keep"; want forfeit or restore`},
 		{"missing name", "extends: aws\n", "x.yaml:1:1: name: is required in a rule set that extends another"},
 		{"new type without a stage", "name: x\nextends: aws\ntypes:\n  gift: {refund: forfeit}\n", "x.yaml:4:9: types.gift.stage: is required"},

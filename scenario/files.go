@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"testing"
 )
 
 // Files expands arguments into scenario files, each argument in turn: a directory gives
@@ -14,12 +13,32 @@ import (
 // gives its matches (sorted); anything else is taken as a file name as it is (a missing
 // file fails when it is loaded). A file named twice is listed once.
 func Files(args ...string) ([]string, error) {
-	var out []string
+	inputs, err := Inputs(args...)
+	out := make([]string, len(inputs))
+	for i, in := range inputs {
+		out[i] = in.Path
+	}
+	return out, err
+}
+
+// Input is a scenario file with the directory tree its provider paths must stay
+// inside (see WithRoot).
+type Input struct {
+	Path string
+	// Root is the directory the argument that named Path names: the directory itself,
+	// a pattern's directory (the part before the first element with *, ? or [), or a
+	// file's own directory.
+	Root string
+}
+
+// Inputs is Files with the root of each file.
+func Inputs(args ...string) ([]Input, error) {
+	var out []Input
 	seen := map[string]bool{}
-	add := func(f string) {
+	add := func(f, root string) {
 		if !seen[f] {
 			seen[f] = true
-			out = append(out, f)
+			out = append(out, Input{Path: f, Root: root})
 		}
 	}
 	for _, a := range args {
@@ -39,7 +58,7 @@ func Files(args ...string) ([]string, error) {
 			}
 			slices.Sort(found)
 			for _, f := range found {
-				add(f)
+				add(f, a)
 			}
 			continue
 		}
@@ -50,53 +69,26 @@ func Files(args ...string) ([]string, error) {
 			}
 			slices.Sort(matches)
 			for _, f := range matches {
-				add(f)
+				add(f, patternDir(a))
 			}
 			continue
 		}
-		add(a)
+		add(a, filepath.Dir(a))
 	}
 	return out, nil
+}
+
+// patternDir is the directory a glob pattern names: its longest leading directory
+// without *, ? or [.
+func patternDir(pattern string) string {
+	dir := filepath.Dir(pattern)
+	for strings.ContainsAny(dir, "*?[") {
+		dir = filepath.Dir(dir)
+	}
+	return dir
 }
 
 func isYAML(p string) bool {
 	ext := strings.ToLower(filepath.Ext(p))
 	return ext == ".yaml" || ext == ".yml"
-}
-
-// RunFiles runs the scenario files that patterns name (see Files) from a Go test, each
-// file as a subtest named after it when t is a *testing.T. A file that is not a valid
-// scenario fails with its positioned errors; a scenario that does not pass fails with
-// one line per mismatch (step, key, expected, got). No file at all is a failure too.
-//
-//	func TestScenarios(t *testing.T) { scenario.RunFiles(t, "testdata/*.yaml") }
-func RunFiles(t testing.TB, patterns ...string) {
-	t.Helper()
-	files, err := Files(patterns...)
-	if err != nil {
-		t.Fatalf("scenario: %v", err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("scenario: no scenario file matches %s", strings.Join(patterns, " "))
-	}
-	for _, f := range files {
-		check := func(t testing.TB) {
-			t.Helper()
-			s, err := Load(f)
-			if err != nil {
-				t.Errorf("%v", err)
-				return
-			}
-			res := Run(s)
-			if !res.Passed() {
-				t.Errorf("%s", strings.TrimRight(res.Report(), "\n"))
-			}
-		}
-		if tt, ok := t.(*testing.T); ok {
-			name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
-			tt.Run(name, func(t *testing.T) { check(t) })
-		} else {
-			check(t)
-		}
-	}
 }

@@ -66,44 +66,52 @@ func checkPositioned(file string, err error, sentinel error) error {
 		if e == nil {
 			return fmt.Errorf("error %d is nil", i)
 		}
-		text := e.Error()
-		if e.File != file {
-			return fmt.Errorf("error names file %q, not %q: %s", e.File, file, text)
-		}
-		if strings.TrimSpace(e.Msg) == "" {
-			return fmt.Errorf("error without a message: %q", text)
-		}
-		switch {
-		case e.Line > 0:
-			if e.Column <= 0 {
-				return fmt.Errorf("error with a line but no column: %q", text)
-			}
-			if want := fmt.Sprintf("%s:%d:%d: ", file, e.Line, e.Column); !strings.HasPrefix(text, want) {
-				return fmt.Errorf("error %q does not start with %q", text, want)
-			}
-			if e.Key == "" && !docLevel(e) {
-				return fmt.Errorf("positioned error names no key: %q", text)
-			}
-			if e.Key != "" && !strings.Contains(text, ": "+e.Key+": ") {
-				return fmt.Errorf("error %q does not show its key %q", text, e.Key)
-			}
-		default:
-			if e.Line < 0 || e.Column != 0 || e.Key != "" || !docLevel(e) {
-				return fmt.Errorf("unpositioned error that is not about the whole document: %q (line %d, column %d, key %q)", text, e.Line, e.Column, e.Key)
-			}
-			if !strings.HasPrefix(text, file+": ") {
-				return fmt.Errorf("error %q does not start with %q", text, file+": ")
-			}
+		if err := checkOne(file, e); err != nil {
+			return err
 		}
 		if i > 0 {
 			p := es[i-1]
 			if p.Line > e.Line || p.Line == e.Line && p.Column > e.Column {
-				return fmt.Errorf("errors out of order: %q before %q", p.Error(), text)
+				return fmt.Errorf("errors out of order: %q before %q", p.Error(), e.Error())
 			}
 		}
 	}
 	if !strings.Contains(err.Error(), es[0].Error()) {
 		return fmt.Errorf("the error's text %q leaves out %q", err.Error(), es[0].Error())
+	}
+	return nil
+}
+
+// checkOne checks one error of file: it names the file and, except a whole-document
+// error, line, column and (where one applies) the key.
+func checkOne(file string, e *scenario.Error) error {
+	text := e.Error()
+	if e.File != file {
+		return fmt.Errorf("error names file %q, not %q: %s", e.File, file, text)
+	}
+	if strings.TrimSpace(e.Msg) == "" {
+		return fmt.Errorf("error without a message: %q", text)
+	}
+	if e.Line <= 0 {
+		if e.Line < 0 || e.Column != 0 || e.Key != "" || !docLevel(e) {
+			return fmt.Errorf("unpositioned error that is not about the whole document: %q (line %d, column %d, key %q)", text, e.Line, e.Column, e.Key)
+		}
+		if !strings.HasPrefix(text, file+": ") {
+			return fmt.Errorf("error %q does not start with %q", text, file+": ")
+		}
+		return nil
+	}
+	if e.Column <= 0 {
+		return fmt.Errorf("error with a line but no column: %q", text)
+	}
+	if want := fmt.Sprintf("%s:%d:%d: ", file, e.Line, e.Column); !strings.HasPrefix(text, want) {
+		return fmt.Errorf("error %q does not start with %q", text, want)
+	}
+	if e.Key == "" && !docLevel(e) {
+		return fmt.Errorf("positioned error names no key: %q", text)
+	}
+	if e.Key != "" && !strings.Contains(text, ": "+e.Key+": ") {
+		return fmt.Errorf("error %q does not show its key %q", text, e.Key)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/voucherkit/voucherkit/providers"
 	"github.com/voucherkit/voucherkit/voucher"
 )
 
@@ -102,14 +104,19 @@ func TestParseDefaults(t *testing.T) {
 	require.Len(t, s.Wallet, 5)
 	v, own, gift, promo, c := s.Wallet[0], s.Wallet[1], s.Wallet[2], s.Wallet[3], s.Wallet[4]
 	assert.Equal(t, "acct-1", v.Account, "account defaults to the scenario's")
-	assert.True(t, v.Balance.Equal(decimal.NewFromInt(100)), "balance defaults to amount")
+	assert.Nil(t, v.Balance, "balance not given: nil, which is the face value")
+	assert.True(t, v.CurrentBalance().Equal(decimal.NewFromInt(100)), "balance defaults to amount")
+	require.NotNil(t, v.IssuedAt)
 	assert.True(t, v.IssuedAt.Equal(s.Now), "issued_at defaults to now")
+	require.NotNil(t, v.ExpiresAt)
 	assert.True(t, v.ExpiresAt.Equal(day(2026, 4, 1)), "expires_at: a date is valid through the end of that day, got %s", v.ExpiresAt)
 	assert.Equal(t, "", v.Currency, "currency: empty means the rule set's")
 
 	assert.Equal(t, "acct-2", own.Account)
 	assert.True(t, own.Amount.Equal(decimal.NewFromInt(50)), "a plain number is an amount")
+	require.NotNil(t, own.Balance)
 	assert.True(t, own.Balance.Equal(decimal.RequireFromString("20.5")))
+	require.NotNil(t, own.IssuedAt)
 	assert.True(t, own.IssuedAt.Equal(day(2026, 1, 1)))
 
 	assert.Equal(t, "", gift.Account, "pending activation: no owner")
@@ -117,21 +124,34 @@ func TestParseDefaults(t *testing.T) {
 	assert.Equal(t, "G-1", gift.Code)
 
 	assert.Equal(t, "", promo.Account, "a typed-in type has no owner")
-	assert.Equal(t, 3, promo.MaxRedemptions)
+	assert.Equal(t, voucher.Ptr(3), promo.MaxRedemptions)
+	require.NotNil(t, promo.PercentOff)
 	assert.True(t, promo.PercentOff.Equal(decimal.NewFromInt(10)))
+	assert.Nil(t, promo.MaxDiscount, "not given")
+	assert.Nil(t, promo.MinSpend, "not given")
 
+	require.NotNil(t, c.ClaimedAt)
 	assert.True(t, c.ClaimedAt.Equal(day(2026, 3, 1)), "claimed_at: start of that day")
-	assert.True(t, c.ExpiresAt.IsZero())
+	assert.Nil(t, c.ExpiresAt)
 	require.NotNil(t, c.FirstPurchaseOnly)
 	assert.False(t, *c.FirstPurchaseOnly)
 	assert.Equal(t, []voucher.OrderType{voucher.OrderNew}, c.OrderTypes)
 	assert.Equal(t, []voucher.PaymentType{voucher.PaySubscription}, c.PaymentTypes)
 
+}
+
+func TestParseDefaultSteps(t *testing.T) {
+	s, err := Parse("defaults.yaml", []byte(defaultsYAML))
+	require.NoError(t, err)
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, shanghai) }
+
 	require.Len(t, s.Steps, 12)
 	q := s.Steps[0]
 	assert.Equal(t, 1, q.N)
 	assert.Equal(t, ActionQuote, q.Action)
-	assert.True(t, q.At.IsZero(), "no at: the current clock")
+	assert.Nil(t, q.At, "no at: the current clock")
 	assert.Equal(t, "acct-1", q.Order.Account, "order account defaults to the scenario's")
 	assert.Nil(t, q.Order.Use, "use omitted: automatic selection")
 	assert.True(t, q.Order.Lines[0].Amount.Equal(decimal.RequireFromString("12.5")))
@@ -147,6 +167,7 @@ func TestParseDefaults(t *testing.T) {
 	assert.Empty(t, o.Order.Use)
 	assert.Equal(t, []string{"P10"}, o.Order.Codes)
 	assert.Equal(t, "CNY", o.Order.Lines[0].Currency)
+	require.NotNil(t, o.At)
 	assert.True(t, o.At.Equal(time.Date(2026, 3, 3, 2, 0, 0, 0, time.UTC)))
 	assert.NotNil(t, o.Expect.Applied)
 	assert.Empty(t, o.Expect.Applied)
@@ -162,9 +183,10 @@ func TestParseDefaults(t *testing.T) {
 	all := s.Steps[6].Refund
 	assert.Equal(t, "o1", all.OrderID)
 	assert.Nil(t, all.Lines, "no lines: every line not yet refunded")
-	assert.True(t, all.Consumed.IsZero())
+	assert.Nil(t, all.Consumed, "no consumed: none")
 	none := s.Steps[7].Refund
 	assert.NotNil(t, none.Lines, "lines: [] stays an explicit empty list (invalid_refund at run time)")
+	require.NotNil(t, none.Consumed)
 	assert.True(t, none.Consumed.Equal(decimal.NewFromInt(-1)), "a negative consumed is the step's error, not the file's")
 	assert.Equal(t, []string{"l1", "l1"}, s.Steps[8].Refund.Lines)
 
@@ -176,6 +198,7 @@ func TestParseDefaults(t *testing.T) {
 	assert.True(t, adv.To.Equal(day(2026, 4, 1)))
 	assert.True(t, adv.Expect.Forfeited["v"].Equal(decimal.NewFromInt(100)))
 	assert.Equal(t, voucher.StatusExpired, adv.Expect.Wallet["v"].Status)
+	require.NotNil(t, adv.Expect.Wallet["v"].Held)
 	assert.True(t, adv.Expect.Wallet["v"].Held.IsZero())
 	assert.Nil(t, adv.Expect.Wallet["c"].Balance)
 }
@@ -239,7 +262,7 @@ func TestParseProviderPath(t *testing.T) {
 	require.NoError(t, err)
 
 	// WithRuleSet wins over built-ins and paths.
-	aliyun, err := LoadProvider("aliyun", "")
+	aliyun, err := providers.Load("aliyun")
 	require.NoError(t, err)
 	s, err = Parse("own-rules.yaml", data, WithRuleSet("rules/mini.yaml", aliyun))
 	require.Error(t, err, "mini's type 'gift' is not an aliyun type")
@@ -259,4 +282,14 @@ func TestParseBrokenRuleSetFile(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `broken-rules.yaml:2:11: provider: rule set "rules/broken.yaml" is invalid:`)
 	assert.Contains(t, err.Error(), "rules/broken.yaml:")
+}
+
+// A file Load cannot read is a sentence that wraps ErrInvalid and the reason.
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load("testdata/nosuch.yaml")
+	require.Error(t, err)
+	assert.Equal(t, "there is no file testdata/nosuch.yaml", err.Error())
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Equal(t, "invalid_file", voucher.ErrorCode(err))
 }

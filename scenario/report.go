@@ -3,6 +3,8 @@ package scenario
 import (
 	"fmt"
 	"strings"
+
+	"github.com/voucherkit/voucherkit/internal/excerpt"
 )
 
 // Result is the outcome of running one scenario.
@@ -21,7 +23,9 @@ type Result struct {
 func (r *Result) Passed() bool { return len(r.Mismatches) == 0 }
 
 // Report renders the result for people: "ok  FILE  NAME", or "FAIL  FILE  NAME" followed
-// by one indented line per mismatch.
+// by one indented line per mismatch. The name, and the ids in step labels and keys, are
+// shown as excerpt.Show shows them: as they are, or quoted and escaped when they hold a
+// control character or are over 200 characters, so that no line can be forged or huge.
 func (r *Result) Report() string {
 	var b strings.Builder
 	status := "ok  "
@@ -30,7 +34,7 @@ func (r *Result) Report() string {
 	}
 	fmt.Fprintf(&b, "%s  %s", status, r.File)
 	if r.Name != "" {
-		fmt.Fprintf(&b, "  (%s)", r.Name)
+		fmt.Fprintf(&b, "  (%s)", excerpt.Show(r.Name))
 	}
 	b.WriteString("\n")
 	for _, m := range r.Mismatches {
@@ -64,5 +68,5 @@ func stepLabel(n int, a Action, id string) string {
 	if id == "" {
 		return fmt.Sprintf("step %d (%s)", n, a)
 	}
-	return fmt.Sprintf("step %d (%s %s)", n, a, id)
+	return fmt.Sprintf("step %d (%s %s)", n, a, excerpt.Show(id))
 }

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -9,13 +10,41 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/voucherkit/voucherkit/internal/excerpt"
+	"github.com/voucherkit/voucherkit/internal/yamlx"
 	"github.com/voucherkit/voucherkit/rules"
+	"github.com/voucherkit/voucherkit/store/memory"
 	"github.com/voucherkit/voucherkit/voucher"
 )
 
+// RunOption configures Run.
+type RunOption func(*runConfig)
+
+type runConfig struct {
+	store voucher.Store
+}
+
+// WithStore runs the scenario on store, which must be empty (default: a new in-memory
+// store). Every scenario gives the same result on every store.
+func WithStore(store voucher.Store) RunOption {
+	return func(c *runConfig) { c.store = store }
+}
+
 // Run runs s on a fresh engine and wallet and compares every step with what it
 // expected. It reads no wall clock and changes nothing outside its own wallet.
-func Run(s *Scenario) Result {
+//
+// The scenario has one clock, which the runner keeps: a step whose time is before it
+// fails clock_backwards (and changes nothing); after each step that succeeds, every
+// account is brought to the step's time (Wallet.Expire), so that what expired on the
+// way is recorded in that step, as the spec's single timeline says.
+func Run(s *Scenario, opts ...RunOption) Result {
+	var cfg runConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.store == nil {
+		cfg.store = memory.New()
+	}
 	r := Result{File: s.File, Name: s.Name}
 	eng, err := rules.NewEngine(s.RuleSet)
 	if err != nil {
@@ -23,11 +52,18 @@ func Run(s *Scenario) Result {
 			Expected: "a rule set the engine accepts", Got: err.Error()})
 		return r
 	}
-	w := voucher.NewWallet(eng, s.Now)
+	rn := &runner{ctx: context.Background(), w: voucher.NewWallet(eng, cfg.store), now: s.Now}
 	for _, in := range s.Wallet {
-		if err := w.Grant(in.Clone()); err != nil {
-			r.Mismatches = append(r.Mismatches, Mismatch{Label: stepLabel(0, "", ""), Key: "wallet." + in.ID,
+		rn.ids = append(rn.ids, in.ID)
+		if err := rn.w.Grant(rn.ctx, in.Clone(), s.Now); err != nil {
+			r.Mismatches = append(r.Mismatches, Mismatch{Label: stepLabel(0, "", ""), Key: yamlx.Join("wallet", in.ID),
 				Expected: "granted", Got: errText(err)})
+		}
+	}
+	for _, org := range s.Organizations {
+		if err := rn.w.PutOrganization(rn.ctx, org, s.Now); err != nil {
+			r.Mismatches = append(r.Mismatches, Mismatch{Label: stepLabel(0, "", ""), Key: yamlx.Join("organizations", org.ID),
+				Expected: "stored", Got: errText(err)})
 		}
 	}
 	if !r.Passed() {
@@ -36,10 +72,18 @@ func Run(s *Scenario) Result {
 	scale := eng.Currency().Scale()
 	for i := range s.Steps {
 		c := &checker{r: &r, st: &s.Steps[i], label: s.Steps[i].Label(), scale: scale}
-		c.run(w)
+		c.run(rn)
 		r.Steps++
 	}
 	return r
+}
+
+// runner is a wallet with the scenario's clock.
+type runner struct {
+	ctx context.Context
+	w   *voucher.Wallet
+	now time.Time
+	ids []string // the scenario's instruments
 }
 
 // checker runs one step and records its mismatches.
@@ -62,15 +106,15 @@ type outcome struct {
 	err    error
 }
 
-func (c *checker) run(w *voucher.Wallet) {
+func (c *checker) run(rn *runner) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.add("error", "no panic", fmt.Sprintf("panic: %v\n%s", v, debug.Stack()))
 		}
 	}()
 	st, e := c.st, &c.st.Expect
-	before := takeSnapshot(w)
-	out := do(w, st)
+	before := rn.snapshot()
+	out := rn.do(st)
 	if out.err != nil {
 		code := voucher.ErrorCode(out.err)
 		switch {
@@ -79,16 +123,16 @@ func (c *checker) run(w *voucher.Wallet) {
 		case e.Error != code:
 			c.add("error", e.Error, errText(out.err))
 		default:
-			if diff := before.diff(takeSnapshot(w)); diff != "" {
+			if diff := before.diff(rn.snapshot()); diff != "" {
 				c.add("error", "a failed step changes nothing", diff)
 			}
 		}
-		c.wallet(w)
+		c.wallet(rn)
 		return
 	}
 	if e.Error != "" {
 		c.add("error", e.Error, "no error: the step succeeded")
-		c.wallet(w)
+		c.wallet(rn)
 		return
 	}
 	if out.quote != nil && st.Action.prices() {
@@ -102,39 +146,88 @@ func (c *checker) run(w *voucher.Wallet) {
 	case out.clock != nil:
 		c.amountMap("forfeited", e.Forfeited, out.clock.Forfeited)
 	}
-	c.wallet(w)
+	c.wallet(rn)
 }
 
-// do runs the step's action at its time (the wallet's clock when it gives none).
-func do(w *voucher.Wallet, st *Step) outcome {
-	at := st.At
-	if at.IsZero() {
-		at = w.Now()
+// do runs the step's action at its time (the scenario's clock when it gives none),
+// then brings every account to that time.
+func (rn *runner) do(st *Step) outcome {
+	at := rn.now
+	if st.At != nil {
+		at = *st.At
 	}
+	switch st.Action {
+	case ActionAdvance:
+		at = st.To
+	case ActionSettle:
+		at = st.Bill.At()
+	}
+	if at.Before(rn.now) {
+		return outcome{err: fmt.Errorf("%w: %s is before the scenario's clock %s", voucher.ErrClockBackwards,
+			at.Format(time.RFC3339Nano), rn.now.Format(time.RFC3339Nano))}
+	}
+	ctx, w := rn.ctx, rn.w
 	var o outcome
 	switch st.Action {
 	case ActionQuote:
-		o.quote, o.err = w.Quote(cloneOrder(st.Order), at)
+		o.quote, o.err = w.Quote(ctx, cloneOrder(st.Order), at)
 	case ActionCheckout:
-		o.quote, o.err = w.Checkout(cloneOrder(st.Order), at)
+		o.quote, o.err = w.Checkout(ctx, cloneOrder(st.Order), at)
 	case ActionReserve:
-		o.quote, o.err = w.Reserve(cloneOrder(st.Order), at, st.Hold)
+		o.quote, o.err = w.Reserve(ctx, cloneOrder(st.Order), at, st.Hold)
 	case ActionCapture:
-		o.quote, o.err = w.Capture(st.OrderID, at)
+		o.quote, o.err = w.Capture(ctx, st.OrderID, at)
 	case ActionRelease:
-		o.clock, o.err = w.Release(st.OrderID, at)
+		o.clock, o.err = w.Release(ctx, st.OrderID, at)
 	case ActionRefund:
 		req := st.Refund
 		req.Lines = slices.Clone(req.Lines)
-		o.refund, o.err = w.Refund(req, at)
+		o.refund, o.err = w.Refund(ctx, req, at)
 	case ActionActivate:
-		_, o.err = w.Activate(st.Code, st.Account, at)
+		_, o.err = w.Activate(ctx, st.Code, st.Account, at)
+	case ActionSettle:
+		var res *voucher.SettleResult
+		if res, o.err = w.Settle(ctx, st.Bill); o.err == nil {
+			o.quote = res.Quote
+			o.clock = &voucher.ClockResult{At: at, Forfeited: res.Forfeited}
+		}
+	case ActionSharing:
+		o.err = w.SetSharing(ctx, st.Organization, st.Sharing, at)
 	case ActionAdvance:
-		o.clock, o.err = w.Advance(st.To)
+		o.clock = &voucher.ClockResult{At: at, Forfeited: map[string]voucher.Money{}}
 	default:
 		o.err = fmt.Errorf("scenario: unknown action %q", st.Action)
 	}
+	if o.err != nil {
+		return o
+	}
+	rest, err := w.Expire(ctx, at)
+	if err != nil {
+		return outcome{err: err}
+	}
+	rn.now = at
+	switch {
+	case o.refund != nil:
+		o.refund.Forfeited = merge(o.refund.Forfeited, rest.Forfeited)
+	case o.clock != nil:
+		o.clock.Forfeited = merge(o.clock.Forfeited, rest.Forfeited)
+	}
 	return o
+}
+
+// merge adds b's amounts to a copy of a.
+func merge(a, b map[string]voucher.Money) map[string]voucher.Money {
+	out := make(map[string]voucher.Money, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if old, ok := out[k]; ok {
+			v, _ = old.Add(v)
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // cloneOrder copies the order's slices, so that a wallet that keeps the order cannot
@@ -156,7 +249,7 @@ func errText(err error) string {
 }
 
 func (c *checker) fmtMoney(m voucher.Money) string {
-	if m.IsZeroMoney() {
+	if m.IsUnset() {
 		return decimal.Zero.StringFixed(c.scale)
 	}
 	return m.Format()
@@ -186,38 +279,59 @@ func (c *checker) quote(q *voucher.Quote) {
 			g, gok := got[k]
 			switch {
 			case wok && !gok:
-				c.add("applied."+k, want.String(), notApplied(q, k))
+				c.add(yamlx.Join("applied", k), want.String(), notApplied(q, k))
 			case !wok && gok:
-				c.add("applied."+k, "not applied", "applied "+c.fmtMoney(g))
+				c.add(yamlx.Join("applied", k), "not applied", "applied "+c.fmtMoney(g))
 			case !want.Equal(g.Amount()):
-				c.add("applied."+k, want.String(), c.fmtMoney(g))
+				c.add(yamlx.Join("applied", k), want.String(), c.fmtMoney(g))
 			}
 		}
 	}
 	for _, k := range sortedKeys(e.Rejected) {
 		want := e.Rejected[k]
-		if rj, ok := rejection(q, k); ok {
+		if rj, ok := q.Rejected(k); ok {
 			if rj.Reason != want {
-				c.add("rejected."+k, string(want), rejectionText(rj))
+				c.add(yamlx.Join("rejected", k), string(want), rejectionText(rj))
 			}
-		} else if a, ok := application(q, k); ok {
-			c.add("rejected."+k, string(want), "applied "+c.fmtMoney(a.Amount))
+		} else if a, ok := q.Applied(k); ok {
+			c.add(yamlx.Join("rejected", k), string(want), "applied "+c.fmtMoney(a.Amount))
 		} else {
-			c.add("rejected."+k, string(want), "not considered")
+			c.add(yamlx.Join("rejected", k), string(want), "not considered")
 		}
 	}
+	c.accounts(q)
 	for _, id := range sortedKeys(e.Lines) {
 		want := e.Lines[id]
 		l, ok := q.Line(id)
 		if !ok {
-			c.add("lines."+id, "a line of the quote", "no such line")
+			c.add(yamlx.Join("lines", id), "a line of the quote", "no such line")
 			continue
 		}
-		p := "lines." + id + "."
+		p := yamlx.Join("lines", id) + "."
 		c.amount(p+"discount", want.Discount, l.Discount)
 		c.amount(p+"deducted", want.Deducted, l.Deducted)
 		c.amount(p+"cash", want.Cash, l.Cash)
 		c.amount(p+"invoiceable", want.Invoiceable, l.Invoiceable)
+	}
+}
+
+// accounts compares a settle's per-account figures; naming an account without a
+// charge is a mismatch.
+func (c *checker) accounts(q *voucher.Quote) {
+	for _, acct := range sortedKeys(c.st.Expect.Accounts) {
+		want := c.st.Expect.Accounts[acct]
+		i := slices.IndexFunc(q.Accounts, func(a voucher.AccountQuote) bool { return a.Account == acct })
+		if i < 0 {
+			c.add(yamlx.Join("accounts", acct), "an account with a charge", "no charge of this account")
+			continue
+		}
+		f, p := q.Accounts[i].Figures, yamlx.Join("accounts", acct)+"."
+		c.amount(p+"total", want.Total, f.Total)
+		c.amount(p+"discount", want.Discount, f.Discount)
+		c.amount(p+"deducted", want.Deducted, f.Deducted)
+		c.amount(p+"cash", want.Cash, f.Cash)
+		c.amount(p+"invoiceable", want.Invoiceable, f.Invoiceable)
+		c.amount(p+"non_invoiceable", want.NonInvoiceable, f.NonInvoiceable)
 	}
 }
 
@@ -228,26 +342,8 @@ func appKey(key, id string) string {
 	return id
 }
 
-func application(q *voucher.Quote, key string) (voucher.Application, bool) {
-	for _, a := range q.Applications {
-		if appKey(a.Key, a.InstrumentID) == key {
-			return a, true
-		}
-	}
-	return voucher.Application{}, false
-}
-
-func rejection(q *voucher.Quote, key string) (voucher.Rejection, bool) {
-	for _, r := range q.Rejections {
-		if appKey(r.Key, r.InstrumentID) == key {
-			return r, true
-		}
-	}
-	return voucher.Rejection{}, false
-}
-
 func notApplied(q *voucher.Quote, key string) string {
-	if rj, ok := rejection(q, key); ok {
+	if rj, ok := q.Rejected(key); ok {
 		return "not applied: rejected " + rejectionText(rj)
 	}
 	return "not applied: not considered"
@@ -278,32 +374,33 @@ func (c *checker) amountMap(key string, want map[string]decimal.Decimal, got map
 		g, gok := nonzero[k]
 		switch {
 		case wok && !gok:
-			c.add(key+"."+k, w.String(), "nothing")
+			c.add(yamlx.Join(key, k), w.String(), "nothing")
 		case !wok && gok:
-			c.add(key+"."+k, "nothing", c.fmtMoney(g))
+			c.add(yamlx.Join(key, k), "nothing", c.fmtMoney(g))
 		case !w.Equal(g.Amount()):
-			c.add(key+"."+k, w.String(), c.fmtMoney(g))
+			c.add(yamlx.Join(key, k), w.String(), c.fmtMoney(g))
 		}
 	}
 }
 
-func (c *checker) wallet(w *voucher.Wallet) {
+func (c *checker) wallet(rn *runner) {
 	for _, id := range sortedKeys(c.st.Expect.Wallet) {
 		want := c.st.Expect.Wallet[id]
-		in, ok := w.Instrument(id)
-		if !ok {
-			c.add("wallet."+id, "an instrument of the wallet", "no such instrument")
+		si, ok, err := rn.w.Instrument(rn.ctx, id)
+		if err != nil || !ok {
+			c.add(yamlx.Join("wallet", id), "an instrument of the wallet", "no such instrument")
 			continue
 		}
-		p := "wallet." + id + "."
-		if want.Balance != nil && !want.Balance.Equal(in.Balance) {
-			c.add(p+"balance", want.Balance.String(), in.Balance.StringFixed(c.scale))
+		in := &si.Instrument
+		p := yamlx.Join("wallet", id) + "."
+		if want.Balance != nil && !want.Balance.Equal(in.CurrentBalance()) {
+			c.add(p+"balance", want.Balance.String(), in.CurrentBalance().StringFixed(c.scale))
 		}
 		if want.Held != nil && !want.Held.Equal(in.Held) {
 			c.add(p+"held", want.Held.String(), in.Held.StringFixed(c.scale))
 		}
 		if want.Status != "" {
-			if st, _ := w.Status(id); st != want.Status {
+			if st, _ := rn.w.Status(rn.ctx, id, rn.now); st != want.Status {
 				c.add(p+"status", string(want.Status), string(st))
 			}
 		}
@@ -330,20 +427,27 @@ type snapshot struct {
 	state  map[string][]string
 }
 
-func takeSnapshot(w *voucher.Wallet) snapshot {
-	s := snapshot{now: w.Now(), ledger: w.Ledger().Len(), state: map[string][]string{}}
-	for _, in := range w.Instruments() {
-		st, _ := w.Status(in.ID)
-		s.ids = append(s.ids, in.ID)
-		s.state[in.ID] = fingerprint(in, st)
+func (rn *runner) snapshot() snapshot {
+	s := snapshot{now: rn.now, state: map[string][]string{}}
+	if entries, err := rn.w.Ledger(rn.ctx, voucher.LedgerQuery{}); err == nil {
+		s.ledger = len(entries)
+	}
+	for _, id := range rn.ids {
+		si, ok, err := rn.w.Instrument(rn.ctx, id)
+		if err != nil || !ok {
+			continue
+		}
+		st, _ := rn.w.Status(rn.ctx, id, rn.now)
+		s.ids = append(s.ids, id)
+		s.state[id] = fingerprint(si.Instrument, st)
 	}
 	slices.Sort(s.ids)
 	return s
 }
 
 func fingerprint(in voucher.Instrument, st voucher.Status) []string {
-	t := func(v time.Time) string {
-		if v.IsZero() {
+	t := func(v *time.Time) string {
+		if v == nil {
 			return "-"
 		}
 		return v.UTC().Format(time.RFC3339Nano)
@@ -351,7 +455,7 @@ func fingerprint(in voucher.Instrument, st voucher.Status) []string {
 	return []string{
 		"status " + string(st),
 		"account " + in.Account,
-		"balance " + in.Balance.String(),
+		"balance " + in.CurrentBalance().String(),
 		"held " + in.Held.String(),
 		fmt.Sprintf("redeemed %d", in.Redeemed),
 		fmt.Sprintf("held redemptions %d", in.HeldRedemptions),
@@ -382,7 +486,7 @@ func (s snapshot) diff(o snapshot) string {
 		}
 		for i := range a {
 			if a[i] != b[i] {
-				parts = append(parts, fmt.Sprintf("%s: %s -> %s", id, a[i], strings.TrimPrefix(b[i], fieldName(b[i]))))
+				parts = append(parts, fmt.Sprintf("%s: %s -> %s", excerpt.Show(id), a[i], strings.TrimPrefix(b[i], fieldName(b[i]))))
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,16 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// The public conformance suite (a copy of shared/conformance) must pass.
-func TestConformance(t *testing.T) {
-	RunFiles(t, "../testdata/conformance")
-}
-
-// A scenario against a rule set of one's own, by path.
-func TestOwnRuleSet(t *testing.T) {
-	RunFiles(t, "testdata/valid/own-rules.yaml")
-}
 
 func TestRunReportsEveryMismatch(t *testing.T) {
 	s, err := Load("testdata/failing/wrong-expectations.yaml")
@@ -100,26 +89,6 @@ func TestSnapshotDiff(t *testing.T) {
 	b := snapshot{ledger: 2, ids: []string{"v"}, state: map[string][]string{"v": {"status used_up", "balance 0"}}}
 	assert.Equal(t, "", a.diff(a))
 	assert.Equal(t, "ledger entries 1 -> 2; v: status available -> used_up; v: balance 100 -> 0", a.diff(b))
-}
-
-// recorder is a testing.TB that keeps what RunFiles reports.
-type recorder struct {
-	testing.TB
-	errs []string
-}
-
-func (r *recorder) Helper() {}
-func (r *recorder) Errorf(format string, args ...any) {
-	r.errs = append(r.errs, strings.TrimSpace(fmt.Sprintf(format, args...)))
-}
-
-func TestRunFilesReports(t *testing.T) {
-	r := &recorder{}
-	RunFiles(r, "testdata/failing/*.yaml", "testdata/invalid/unknown-top-key.yaml", "testdata/valid/own-rules.yaml")
-	require.Len(t, r.errs, 2)
-	assert.Contains(t, r.errs[0], "FAIL  testdata/failing/wrong-expectations.yaml")
-	assert.Contains(t, r.errs[0], "step 1 (checkout o1): cash: expected 250, got 300.00")
-	assert.Contains(t, r.errs[1], "testdata/invalid/unknown-top-key.yaml:5:1: nmae: unknown key")
 }
 
 func TestFiles(t *testing.T) {

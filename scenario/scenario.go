@@ -25,6 +25,8 @@ type Scenario struct {
 	Account string
 	// Wallet is the instruments that exist at the start, with every default filled in.
 	Wallet []voucher.Instrument
+	// Organizations are the billing families whose accounts share one bill.
+	Organizations []voucher.Organization
 	// Steps run in order; there is at least one.
 	Steps []Step
 }
@@ -32,8 +34,9 @@ type Scenario struct {
 // DefaultAccount is the account of instruments and orders when a scenario names none.
 const DefaultAccount = "default"
 
-// DefaultHold is how long a reservation holds when its step gives no hold.
-const DefaultHold = 30 * time.Minute
+// DefaultHold is how long a reservation holds when its step gives no hold: the
+// wallet's.
+const DefaultHold = voucher.DefaultHold
 
 // Action is what a step does.
 type Action string
@@ -48,17 +51,19 @@ const (
 	ActionRefund   Action = "refund"
 	ActionActivate Action = "activate"
 	ActionAdvance  Action = "advance"
+	ActionSettle   Action = "settle"
+	ActionSharing  Action = "sharing"
 )
 
 // Actions lists every action, in the spec's order.
 func Actions() []Action {
 	return []Action{ActionQuote, ActionCheckout, ActionReserve, ActionCapture, ActionRelease,
-		ActionRefund, ActionActivate, ActionAdvance}
+		ActionRefund, ActionActivate, ActionSettle, ActionSharing, ActionAdvance}
 }
 
 // prices reports whether the action prices an order (and so has figures to expect).
 func (a Action) prices() bool {
-	return a == ActionQuote || a == ActionCheckout || a == ActionReserve
+	return a == ActionQuote || a == ActionCheckout || a == ActionReserve || a == ActionSettle
 }
 
 // Step is one action with its expected outcome.
@@ -68,8 +73,8 @@ type Step struct {
 	// Line is where the step starts in the file.
 	Line   int
 	Action Action
-	// At is the clock for this step; zero means the current clock.
-	At time.Time
+	// At is the clock for this step; nil means the current clock.
+	At *time.Time
 	// Hold is how long a reserve step holds (DefaultHold when not given).
 	Hold time.Duration
 	// Order is the order of a quote, checkout or reserve step.
@@ -82,6 +87,11 @@ type Step struct {
 	Code, Account string
 	// To is where an advance step moves the clock.
 	To time.Time
+	// Bill is what a settle step settles (it happens at the bill's last instant).
+	Bill voucher.Bill
+	// Organization and Sharing are what a sharing step changes.
+	Organization string
+	Sharing      voucher.Sharing
 	// Expect is what the step must produce.
 	Expect Expect
 }
@@ -100,6 +110,10 @@ func (s *Step) Label() string {
 		id = s.Code
 	case ActionAdvance:
 		id = s.To.Format(time.RFC3339)
+	case ActionSettle:
+		id = s.Bill.ID
+	case ActionSharing:
+		id = s.Organization
 	}
 	return stepLabel(s.N, s.Action, id)
 }
@@ -115,6 +129,8 @@ type Expect struct {
 	Rejected map[string]voucher.Reason
 	// Lines are per-line figures, by line id.
 	Lines map[string]LineExpect
+	// Accounts are per-account figures of a settle, by account.
+	Accounts map[string]AccountExpect
 	// CashRefund is the cash a refund returns.
 	CashRefund *decimal.Decimal
 	// Forfeited and Restored are exactly the value lost / given back per instrument.
@@ -128,6 +144,12 @@ type Expect struct {
 // LineExpect is the figures expected of one line; nil fields are not checked.
 type LineExpect struct {
 	Discount, Deducted, Cash, Invoiceable *decimal.Decimal
+}
+
+// AccountExpect is the figures expected of one account's charges in a settle; nil
+// fields are not checked.
+type AccountExpect struct {
+	Total, Discount, Deducted, Cash, Invoiceable, NonInvoiceable *decimal.Decimal
 }
 
 // InstrumentExpect is the state expected of one instrument; zero fields are not checked.

@@ -42,13 +42,25 @@ var (
 	ErrInvalidMoney = newCode("invalid_money", "invalid money")
 	// ErrInvalidInstrument reports an instrument that is not well formed.
 	ErrInvalidInstrument = newCode("invalid_instrument", "invalid instrument")
+	// ErrInvalidOrganization reports an organization that is not well formed.
+	ErrInvalidOrganization = newCode("invalid_organization", "invalid organization")
+	// ErrInvalidTime reports a step time voucherkit cannot hold (see CheckTime).
+	ErrInvalidTime = newCode("invalid_time", "invalid time")
 )
 
-// ErrorCode returns the spec code of err ("duplicate_order"), or "" when err carries none.
+// ErrConflict is returned by a Store whose transaction could not be serialised with
+// concurrent ones after a bounded number of tries; nothing was changed, and the step
+// may be retried as it is.
+var ErrConflict = newCode("conflict", "the store could not serialise the step with concurrent ones; retry it")
+
+// ErrorCode returns the code of err ("duplicate_order"), or "" when err carries none: the
+// code of the first error in its chain with a Code() string method, a CodeError or a
+// sentinel of another package of voucherkit (scenario.ErrInvalid: "invalid_file",
+// rules.ErrInvalidRuleSet: "invalid_rule_set", providers.ErrUnknown: "unknown_provider").
 func ErrorCode(err error) string {
-	var ce *CodeError
+	var ce interface{ Code() string }
 	if errors.As(err, &ce) {
-		return ce.code
+		return ce.Code()
 	}
 	return ""
 }

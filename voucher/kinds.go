@@ -38,7 +38,22 @@ func ParseKind(s string) (Kind, bool) {
 }
 
 // MarshalText writes the kind's name.
-func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+func (k Kind) MarshalText() ([]byte, error) {
+	if k != Discount && k != Deduction {
+		return nil, fmt.Errorf("voucher: cannot write %s", k)
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText reads "discount" or "deduction".
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, ok := ParseKind(string(b))
+	if !ok {
+		return fmt.Errorf("voucher: unknown kind %q; want discount or deduction", b)
+	}
+	*k = v
+	return nil
+}
 
 // OrderType is what the order does: a new purchase, a renewal, and so on.
 type OrderType string
@@ -116,6 +131,9 @@ type TypePolicy struct {
 	Invoiceable bool
 	// Refund: what happens to this type's share of refunded lines.
 	Refund RefundRule
+	// Shared: on an organization's bill, instruments of this type may pay other
+	// accounts' charges.
+	Shared bool
 }
 
 // Status is an instrument's derived state at a moment.
@@ -130,11 +148,25 @@ const (
 	StatusAvailable         Status = "available"
 )
 
-// Valid reports whether s is one of the statuses.
+// Statuses lists every status, in the order messages name them.
+func Statuses() []Status {
+	return []Status{StatusUsedUp, StatusExpired, StatusPendingActivation, StatusNotYetEffective, StatusAvailable}
+}
+
+// Valid reports whether s is one of Statuses.
 func (s Status) Valid() bool {
 	switch s {
 	case StatusUsedUp, StatusExpired, StatusPendingActivation, StatusNotYetEffective, StatusAvailable:
 		return true
 	}
 	return false
+}
+
+// names is a list of string values as strings, for messages.
+func names[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
 }

@@ -3,9 +3,11 @@ package voucher
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
+	"github.com/voucherkit/voucherkit/internal/excerpt"
 	"github.com/voucherkit/voucherkit/internal/fixed"
 )
 
@@ -28,7 +30,7 @@ var knownScales = map[string]int32{
 // (0 to 8 decimal places).
 func NewCurrency(code string, scale int32) (Currency, error) {
 	if !isCurrencyCode(code) {
-		return Currency{}, fmt.Errorf("%w: currency code %q is not three upper-case letters", ErrInvalidMoney, code)
+		return Currency{}, fmt.Errorf("%w: currency code %s is not three upper-case letters", ErrInvalidMoney, excerpt.Quote(code))
 	}
 	if scale < 0 || scale > 8 {
 		return Currency{}, fmt.Errorf("%w: currency %s: scale %d is outside 0..8", ErrInvalidMoney, code, scale)
@@ -78,8 +80,44 @@ func (c Currency) IsZero() bool { return c.code == "" }
 
 func (c Currency) String() string { return c.code }
 
+// MaxAmount is the largest amount voucherkit holds in c: 10^15 smallest units (ten
+// trillion at scale 2), so that sums of many amounts stay exact in 64-bit integers.
+func (c Currency) MaxAmount() decimal.Decimal { return decimal.New(fixed.MaxUnits, -c.scale) }
+
+// Holds reports why d cannot be an amount in c: finer than c's scale, or beyond
+// ±MaxAmount; nil when it can. The error wraps ErrInvalidMoney; its problem, as a
+// sentence without prefix, is Problem's.
+func (c Currency) Holds(d decimal.Decimal) error {
+	if p := c.Problem(d); p != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidMoney, p)
+	}
+	return nil
+}
+
+// Problem is the one check of an amount against a currency, said as a sentence for a
+// positioned error ("" when d can be an amount in c). Round d to the scale first to
+// check only its range.
+func (c Currency) Problem(d decimal.Decimal) string {
+	if !d.Equal(d.Round(c.scale)) {
+		return fmt.Sprintf("%s has more than %d decimal places for %s", d, c.scale, c.code)
+	}
+	if d.Abs().GreaterThan(c.MaxAmount()) {
+		return fmt.Sprintf("%s is beyond the largest amount voucherkit holds in %s (%s)", d, c.code, c.MaxAmount())
+	}
+	return ""
+}
+
 // Money is an exact amount in one currency. It is immutable: every operation returns a
-// new value. The zero Money has no currency and is only useful as "nothing".
+// new value.
+//
+// The story of zero: Money{} is unset: it has no currency, IsUnset reports it, and it
+// adds to or compares with Money of any currency as nothing. An amount of zero in a
+// currency ("0.00 CNY") is set, and IsZero reports it (as it does for Money{}, whose
+// amount is zero too). Sign, IsNegative and IsPositive read the amount alone.
+//
+// Inputs (an Instrument's amounts, an Order's lines) are decimal.Decimal with a
+// currency code beside them, as a file writes them; what voucherkit computes (Quote's
+// figures, ledger entries) is Money, which carries its currency.
 type Money struct {
 	amount   decimal.Decimal
 	currency Currency
@@ -87,7 +125,12 @@ type Money struct {
 
 // NewMoney returns amount in currency, rounded half away from zero to the currency's scale.
 func NewMoney(amount decimal.Decimal, currency Currency) Money {
-	return Money{amount: amount.Round(currency.scale), currency: currency}
+	if amount.Exponent() < -currency.scale {
+		amount = amount.Round(currency.scale)
+	}
+	// An amount already at or above the scale is kept as it is (decimals are
+	// immutable): Format writes it at the scale.
+	return Money{amount: amount, currency: currency}
 }
 
 // MoneyFromUnits returns units smallest units (cents at scale 2) of currency.
@@ -102,14 +145,14 @@ func MoneyFromUnits(units int64, currency Currency) Money {
 // An amount with more decimal places than the currency's scale is an error, not rounded.
 func ParseMoney(s string, currency Currency) (Money, error) {
 	if currency.IsZero() {
-		return Money{}, fmt.Errorf("%w: no currency for %q", ErrInvalidMoney, s)
+		return Money{}, fmt.Errorf("%w: no currency for %s", ErrInvalidMoney, excerpt.Quote(s))
 	}
 	d, err := ParseDecimal(s)
 	if err != nil {
 		return Money{}, err
 	}
 	if !d.Equal(d.Round(currency.scale)) {
-		return Money{}, fmt.Errorf("%w: %q has more than %d decimal places for %s", ErrInvalidMoney, s, currency.scale, currency.code)
+		return Money{}, fmt.Errorf("%w: %s has more than %d decimal places for %s", ErrInvalidMoney, excerpt.Quote(s), currency.scale, currency.code)
 	}
 	return Money{amount: d.Round(currency.scale), currency: currency}, nil
 }
@@ -140,17 +183,17 @@ func ParseDecimal(s string) (decimal.Decimal, error) {
 		return decimal.Decimal{}, fmt.Errorf("%w: empty amount", ErrInvalidMoney)
 	}
 	if len(t) > 64 {
-		return decimal.Decimal{}, fmt.Errorf("%w: amount %.20q... is longer than 64 characters", ErrInvalidMoney, t)
+		return decimal.Decimal{}, fmt.Errorf("%w: amount %s is longer than 64 characters", ErrInvalidMoney, excerpt.Quote(t))
 	}
 	d, err := decimal.NewFromString(t)
 	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("%w: %q is not a decimal number", ErrInvalidMoney, s)
+		return decimal.Decimal{}, fmt.Errorf("%w: %s is not a decimal number", ErrInvalidMoney, excerpt.Quote(s))
 	}
 	if e := d.Exponent(); (e > maxExponent || e < -maxExponent) && !d.IsZero() {
-		return decimal.Decimal{}, fmt.Errorf("%w: %q is out of range", ErrInvalidMoney, s)
+		return decimal.Decimal{}, fmt.Errorf("%w: %s is out of range", ErrInvalidMoney, excerpt.Quote(s))
 	}
 	if !d.IsZero() && d.NumDigits()+int(d.Exponent()) > maxIntegerDigits {
-		return decimal.Decimal{}, fmt.Errorf("%w: %q has more than %d digits before the point", ErrInvalidMoney, s, maxIntegerDigits)
+		return decimal.Decimal{}, fmt.Errorf("%w: %s has more than %d digits before the point", ErrInvalidMoney, excerpt.Quote(s), maxIntegerDigits)
 	}
 	return d, nil
 }
@@ -161,7 +204,7 @@ func (m Money) Amount() decimal.Decimal { return m.amount }
 // Currency is the money's currency.
 func (m Money) Currency() Currency { return m.currency }
 
-// IsZero reports whether the amount is zero.
+// IsZero reports whether the amount is zero, in a currency or unset.
 func (m Money) IsZero() bool { return m.amount.IsZero() }
 
 // IsNegative reports whether the amount is below zero.
@@ -171,14 +214,14 @@ func (m Money) IsNegative() bool { return m.amount.IsNegative() }
 func (m Money) Sign() int { return m.amount.Sign() }
 
 func (m Money) same(o Money) error {
-	if m.currency != o.currency && !m.IsZeroMoney() && !o.IsZeroMoney() {
+	if m.currency != o.currency && !m.IsUnset() && !o.IsUnset() {
 		return fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, m.currency.code, o.currency.code)
 	}
 	return nil
 }
 
-// IsZeroMoney reports whether m is the zero Money value (no currency).
-func (m Money) IsZeroMoney() bool { return m.currency.IsZero() && m.amount.IsZero() }
+// IsUnset reports whether m is Money{}: no currency. Zero in a currency is not unset.
+func (m Money) IsUnset() bool { return m.currency.IsZero() && m.amount.IsZero() }
 
 func pick(a, b Currency) Currency {
 	if a.IsZero() {
@@ -216,10 +259,14 @@ func (m Money) Equal(o Money) bool {
 	return m.same(o) == nil && m.amount.Equal(o.amount)
 }
 
-// Units returns the amount in smallest units of its currency (cents at scale 2).
-func (m Money) Units() int64 {
-	u, _ := fixed.FromDecimal(m.amount, m.currency.scale, fixed.HalfAwayFromZero)
-	return u
+// Units returns the amount in smallest units of its currency (cents at scale 2); ok is
+// false, and units 0, when they do not fit in an int64.
+func (m Money) Units() (units int64, ok bool) {
+	u, ok := fixed.FromDecimal(m.amount, m.currency.scale, fixed.HalfAwayFromZero)
+	if !ok {
+		return 0, false
+	}
+	return u, true
 }
 
 // Format returns the amount with exactly the currency's decimal places, e.g. "300.00".
@@ -243,14 +290,21 @@ type moneyJSON struct {
 // MarshalJSON writes {"amount": "300.00", "currency": "CNY"}: the amount is a string.
 // A currency whose scale is not ISO's (a rule set's "USD" at scale 4) adds "scale".
 func (m Money) MarshalJSON() ([]byte, error) {
-	v := moneyJSON{Amount: m.Format(), Currency: m.currency.code}
+	// Written by hand, as moneyJSON would be: this is the hottest value in a stored
+	// quote. Neither an amount nor a currency code (NewCurrency) needs escaping.
+	b := make([]byte, 0, 48)
+	b = append(b, `{"amount":"`...)
+	b = append(b, m.Format()...)
+	b = append(b, `","currency":"`...)
+	b = append(b, m.currency.code...)
+	b = append(b, '"')
 	if !m.currency.IsZero() {
 		if iso, err := LookupCurrency(m.currency.code); err == nil && iso.scale != m.currency.scale {
-			sc := m.currency.scale
-			v.Scale = &sc
+			b = append(b, `,"scale":`...)
+			b = strconv.AppendInt(b, int64(m.currency.scale), 10)
 		}
 	}
-	return json.Marshal(v)
+	return append(b, '}'), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, strictly: an amount finer than the
@@ -288,5 +342,5 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// IsPositiveAmount reports whether the amount is above zero.
-func (m Money) IsPositiveAmount() bool { return m.amount.Sign() > 0 }
+// IsPositive reports whether the amount is above zero.
+func (m Money) IsPositive() bool { return m.amount.Sign() > 0 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
@@ -56,14 +55,12 @@ func TestParseMoney(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.cur+" "+tc.in, func(t *testing.T) {
-			start := time.Now()
 			m, err := voucher.ParseMoney(tc.in, voucher.MustCurrency(tc.cur))
-			assert.Less(t, time.Since(start), 100*time.Millisecond, "parsing must be quick")
 			if tc.want == "" {
 				require.Error(t, err, "got %s", m)
 				assert.ErrorIs(t, err, voucher.ErrInvalidMoney)
 				assert.Equal(t, "invalid_money", voucher.ErrorCode(err))
-				assert.True(t, m.IsZeroMoney(), "a failed parse gives the zero Money")
+				assert.True(t, m.IsUnset(), "a failed parse gives the zero Money")
 				return
 			}
 			require.NoError(t, err)
@@ -109,8 +106,27 @@ func TestMoneyFromUnits(t *testing.T) {
 	z := voucher.MoneyFromUnits(0, voucher.MustCurrency("CNY"))
 	assert.True(t, z.IsZero())
 	assert.Equal(t, "CNY", z.Currency().Code())
-	assert.Equal(t, int64(1234), voucher.MustMoney("12.34", "CNY").Units())
-	assert.Equal(t, int64(-1), voucher.MustMoney("-0.01", "CNY").Units())
+	units, ok := voucher.MustMoney("12.34", "CNY").Units()
+	assert.True(t, ok)
+	assert.Equal(t, int64(1234), units)
+	units, ok = voucher.MustMoney("-0.01", "CNY").Units()
+	assert.True(t, ok)
+	assert.Equal(t, int64(-1), units)
+	// The story of zero: unset, zero and positive are three questions.
+	zeroCNY := voucher.MustMoney("0", "CNY")
+	assert.True(t, zeroCNY.IsZero())
+	assert.False(t, zeroCNY.IsUnset(), "zero in a currency is set")
+	assert.True(t, voucher.Money{}.IsUnset())
+	assert.True(t, voucher.Money{}.IsZero())
+	assert.True(t, voucher.MustMoney("0.01", "CNY").IsPositive())
+	assert.False(t, zeroCNY.IsPositive())
+	assert.False(t, voucher.MustMoney("-0.01", "CNY").IsPositive())
+	// Beyond an int64 of units: not silently dropped.
+	big, err := voucher.ParseMoney("99999999999999999999", voucher.MustCurrency("CNY"))
+	require.NoError(t, err)
+	units, ok = big.Units()
+	assert.False(t, ok, "%d units", units)
+	assert.Equal(t, int64(0), units)
 }
 
 func TestMoneyArithmetic(t *testing.T) {
@@ -252,12 +268,14 @@ func TestMoneyJSONRoundTripRuleSetScale(t *testing.T) {
 func TestMoneyZeroValue(t *testing.T) {
 	var m voucher.Money
 	assert.True(t, m.IsZero())
-	assert.True(t, m.IsZeroMoney())
+	assert.True(t, m.IsUnset())
 	assert.False(t, m.IsNegative())
 	assert.Equal(t, 0, m.Sign())
 	assert.True(t, m.Currency().IsZero())
 	assert.Equal(t, "0", m.String())
-	assert.Equal(t, int64(0), m.Units())
+	units, ok := m.Units()
+	assert.True(t, ok)
+	assert.Equal(t, int64(0), units)
 
 	// The zero Money is "nothing": adding it changes nothing, in any currency.
 	x := voucher.MustMoney("12.34", "CNY")
@@ -275,7 +293,7 @@ func TestMoneyZeroValue(t *testing.T) {
 	// A real zero has a currency.
 	z := voucher.MustMoney("0", "CNY")
 	assert.True(t, z.IsZero())
-	assert.False(t, z.IsZeroMoney())
+	assert.False(t, z.IsUnset())
 
 	var c voucher.Currency
 	assert.True(t, c.IsZero())
@@ -290,7 +308,7 @@ func TestMoneyZeroValueJSONRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	var back voucher.Money
 	require.NoError(t, json.Unmarshal(b, &back), "decoding %s", b)
-	assert.True(t, back.IsZeroMoney())
+	assert.True(t, back.IsUnset())
 }
 
 func TestCurrency(t *testing.T) {

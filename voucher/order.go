@@ -4,31 +4,38 @@ import (
 	"strconv"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/voucherkit/voucherkit/internal/excerpt"
 )
 
 // Order is what a buyer asks to price or buy.
+//
+// Its JSON uses the order file's snake_case names (the lines are "items"); Use keeps
+// the difference between absent (automatic selection) and empty (nothing).
 type Order struct {
-	ID      string
-	Account string
-	Type    OrderType
-	Payment PaymentType
+	ID      string      `json:"id"`
+	Account string      `json:"account,omitempty"`
+	Type    OrderType   `json:"type"`
+	Payment PaymentType `json:"payment"`
 	// FirstPurchase: the buyer's first purchase of these products.
-	FirstPurchase bool
-	Lines         []Line
+	FirstPurchase bool   `json:"first_purchase,omitempty"`
+	Lines         []Line `json:"items"`
 	// Use is the buyer's choice of instrument ids. nil: every stage selects
 	// automatically. Non-nil (even empty): exactly these, nothing automatic.
-	Use []string
+	Use []string `json:"use,omitzero"`
 	// Codes are the codes the buyer typed (promo codes); never applied automatically.
-	Codes []string
+	Codes []string `json:"codes,omitempty"`
 }
 
 // Line is one priced item of an order.
 type Line struct {
-	ID      string
-	Product string
-	Amount  decimal.Decimal
+	ID      string `json:"id"`
+	Product string `json:"product"`
+	// SKU is a finer product, used by the spend_desc allocation; empty: none.
+	SKU    string          `json:"sku,omitempty"`
+	Amount decimal.Decimal `json:"amount"`
 	// Currency is an ISO code; empty means the rule set's currency.
-	Currency string
+	Currency string `json:"currency,omitempty"`
 }
 
 // AutoSelect reports whether the stages select instruments automatically (Use is nil).
@@ -40,16 +47,16 @@ func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) 
 // *ValidationError wrapping ErrInvalidOrder; nil when the order is well formed.
 // Whether instruments and codes exist is the engine's to check, not Validate's.
 func (o *Order) Validate() error {
-	var probs []FieldError
-	add := func(field, problem string) { probs = append(probs, FieldError{Field: field, Problem: problem}) }
+	var v validator
+	add := v.add
 	if o.ID == "" {
 		add("id", "is required")
 	}
 	if !o.Type.Valid() {
-		add("type", "unknown order type \""+string(o.Type)+"\"; want one of new, renewal, upgrade, os_change, trial_conversion, usage")
+		add("type", excerpt.Unknown("order type", string(o.Type), names(OrderTypes())))
 	}
 	if !o.Payment.Valid() {
-		add("payment", "unknown payment type \""+string(o.Payment)+"\"; want subscription or pay_as_you_go")
+		add("payment", excerpt.Unknown("payment type", string(o.Payment), names(PaymentTypes())))
 	}
 	if len(o.Lines) == 0 {
 		add("items", "must not be empty")
@@ -85,8 +92,10 @@ func (o *Order) Validate() error {
 	}
 	dupCheck("use", o.Use)
 	dupCheck("codes", o.Codes)
-	if len(probs) == 0 {
-		return nil
+	for i, c := range o.Codes {
+		if c == "" {
+			add(indexed("codes", i), "is empty")
+		}
 	}
-	return &ValidationError{Sentinel: ErrInvalidOrder, Problems: probs}
+	return v.err(ErrInvalidOrder)
 }

@@ -1,6 +1,7 @@
 package voucher_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -129,4 +130,38 @@ func TestOrderZeroValue(t *testing.T) {
 	err := o.Validate()
 	require.Error(t, err)
 	assert.ElementsMatch(t, []string{"id", "type", "payment", "items"}, problemFields(t, err))
+}
+
+// An order's JSON uses the order file's names (lines are "items"), and keeps the
+// difference between an absent use (automatic selection) and an empty one (nothing).
+func TestOrderJSON(t *testing.T) {
+	o := validOrder()
+	o.Lines[0].SKU = "ecs.g7.large"
+	b, err := json.Marshal(o)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"id":"o1","account":"acct-1","type":"new","payment":"subscription",
+		"items":[{"id":"l1","product":"ecs","sku":"ecs.g7.large","amount":"100"},{"id":"l2","product":"rds","amount":"0","currency":"CNY"}],
+		"use":["v1","v2"],"codes":["A","B"]}`, string(b))
+	var back voucher.Order
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, o.Lines[0].SKU, back.Lines[0].SKU)
+	assert.True(t, o.Lines[0].Amount.Equal(back.Lines[0].Amount))
+
+	for _, c := range []struct {
+		use  []string
+		json string
+		auto bool
+	}{{nil, `absent`, true}, {[]string{}, `"use":[]`, false}} {
+		o.Use = c.use
+		b, err := json.Marshal(o)
+		require.NoError(t, err)
+		if c.use == nil {
+			assert.NotContains(t, string(b), `"use"`)
+		} else {
+			assert.Contains(t, string(b), c.json)
+		}
+		var back voucher.Order
+		require.NoError(t, json.Unmarshal(b, &back))
+		assert.Equal(t, c.auto, back.AutoSelect(), c.json)
+	}
 }

@@ -16,3 +16,13 @@ type Pricer interface {
 	// (ErrInvalidOrder, ErrCurrencyMismatch, ErrUnknownInstrument, ErrCodeNotFound).
 	Quote(order Order, instruments []Instrument, at time.Time) (*Quote, error)
 }
+
+// BillPricer is a Pricer that also settles a billing period's bill (rules.Engine).
+type BillPricer interface {
+	Pricer
+	// Settle prices bill b at its last instant against the instruments of its
+	// accounts, under organization org (nil for one account's bill); it changes
+	// nothing. The quote's lines are the bill's charges; its Accounts give the
+	// figures of each account with a charge.
+	Settle(b Bill, org *Organization, instruments []Instrument) (*Quote, error)
+}

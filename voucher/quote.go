@@ -2,6 +2,7 @@ package voucher
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,6 +23,7 @@ const (
 	ReasonPaymentType       Reason = "payment_type"
 	ReasonFirstPurchaseOnly Reason = "first_purchase_only"
 	ReasonProductScope      Reason = "product_scope"
+	ReasonNotShared         Reason = "not_shared"
 	ReasonMinSpend          Reason = "min_spend"
 	ReasonPerOrderLimit     Reason = "per_order_limit"
 	ReasonNotSelected       Reason = "not_selected"
@@ -32,7 +34,7 @@ const (
 func Reasons() []Reason {
 	return []Reason{ReasonNotOwner, ReasonUsedUp, ReasonExpired, ReasonPendingActivation,
 		ReasonHeld, ReasonNotYetEffective, ReasonCurrencyMismatch, ReasonOrderType,
-		ReasonPaymentType, ReasonFirstPurchaseOnly, ReasonProductScope, ReasonMinSpend,
+		ReasonPaymentType, ReasonFirstPurchaseOnly, ReasonProductScope, ReasonNotShared, ReasonMinSpend,
 		ReasonPerOrderLimit, ReasonNotSelected, ReasonNothingLeft}
 }
 
@@ -57,6 +59,15 @@ type Figures struct {
 type LineQuote struct {
 	LineID  string `json:"line"`
 	Product string `json:"product"`
+	SKU     string `json:"sku,omitempty"`
+	// Account is who incurred the charge (bills only).
+	Account string `json:"account,omitempty"`
+	Figures
+}
+
+// AccountQuote is the figures of one account's charges on a settled bill.
+type AccountQuote struct {
+	Account string `json:"account"`
 	Figures
 }
 
@@ -70,11 +81,16 @@ type LineAmount struct {
 type Application struct {
 	InstrumentID string `json:"instrument"`
 	// Key is how the buyer knows it: the code as typed for a typed-in code, else the id.
-	Key   string `json:"key"`
-	Type  string `json:"type"`
-	Stage string `json:"stage"`
-	Kind  Kind   `json:"kind"`
-	// Amount is what it took, in all; Lines is the split over lines (adds up exactly).
+	Key string `json:"key"`
+	// Account is the instrument's owner ("" for a typed-in code).
+	Account string `json:"account,omitempty"`
+	Type    string `json:"type"`
+	Stage   string `json:"stage"`
+	Kind    Kind   `json:"kind"`
+	// Amount is what it took, in all; Lines is its split over the lines: only the lines
+	// it took something from (a non-zero share each), in the order's line order, adding
+	// up to Amount exactly. A line it took nothing from is not listed; Quote.Lines has
+	// every line's figures.
 	Amount Money        `json:"amount"`
 	Lines  []LineAmount `json:"lines"`
 	// Invoiceable and Refund are the type's rules, carried for commit and refund.
@@ -136,10 +152,36 @@ type Quote struct {
 	Currency string    `json:"currency"`
 	At       time.Time `json:"at"`
 	Figures
-	Lines        []LineQuote   `json:"lines"`
-	Applications []Application `json:"applications"`
-	Rejections   []Rejection   `json:"rejections"`
-	Trace        []TraceEntry  `json:"trace,omitempty"`
+	Lines []LineQuote `json:"lines"`
+	// Accounts are the figures per account with a charge, for a settled bill, in the
+	// order their first charge comes.
+	Accounts     []AccountQuote `json:"accounts,omitempty"`
+	Applications []Application  `json:"applications"`
+	Rejections   []Rejection    `json:"rejections"`
+	Trace        []TraceEntry   `json:"trace,omitempty"`
+}
+
+// Clone returns a deep copy of q (nil for nil).
+func (q *Quote) Clone() *Quote {
+	if q == nil {
+		return nil
+	}
+	c := *q
+	c.Lines = slices.Clone(q.Lines)
+	c.Accounts = slices.Clone(q.Accounts)
+	c.Applications = slices.Clone(q.Applications)
+	for i := range c.Applications {
+		c.Applications[i].Lines = slices.Clone(c.Applications[i].Lines)
+	}
+	c.Rejections = slices.Clone(q.Rejections)
+	c.Trace = slices.Clone(q.Trace)
+	for i := range c.Trace {
+		if c.Trace[i].Amount != nil {
+			m := *c.Trace[i].Amount
+			c.Trace[i].Amount = &m
+		}
+	}
+	return &c
 }
 
 // Applied returns the application of the instrument with key (id or typed code).
@@ -173,30 +215,36 @@ func (q *Quote) Line(id string) (LineQuote, bool) {
 }
 
 // Text renders the quote for people: totals, each line, each application with its
-// split, each rejection with its reason, detail and hint.
+// split, each rejection with its reason, detail and hint. For a settled bill it also
+// gives each account's figures, each charge's account, and each application's split by
+// account.
 func (q *Quote) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "order %s (account %s, %s, rule set %s)\n", q.OrderID, q.Account, q.At.Format(time.RFC3339), q.RuleSet)
+	what := "order"
+	if len(q.Accounts) > 0 {
+		what = "bill"
+	}
+	fmt.Fprintf(&b, "%s %s (account %s, %s, rule set %s)\n", what, q.OrderID, q.Account, q.At.Format(time.RFC3339Nano), q.RuleSet)
 	writeFigures(&b, "  ", q.Figures)
+	for _, a := range q.Accounts {
+		fmt.Fprintf(&b, "  account %s: total %s, discount %s, deducted %s, cash %s, invoiceable %s\n",
+			a.Account, a.Total.Format(), a.Discount.Format(), a.Deducted.Format(), a.Cash.Format(), a.Invoiceable.Format())
+	}
+	account := make(map[string]string, len(q.Lines))
 	for _, l := range q.Lines {
-		fmt.Fprintf(&b, "  line %s (%s): total %s, discount %s, deducted %s, cash %s, invoiceable %s\n",
-			l.LineID, l.Product, l.Total.Format(), l.Discount.Format(), l.Deducted.Format(), l.Cash.Format(), l.Invoiceable.Format())
+		by := ""
+		if l.Account != "" {
+			by = ", account " + l.Account
+			account[l.LineID] = l.Account
+		}
+		fmt.Fprintf(&b, "  line %s (%s%s): total %s, discount %s, deducted %s, cash %s, invoiceable %s\n",
+			l.LineID, l.Product, by, l.Total.Format(), l.Discount.Format(), l.Deducted.Format(), l.Cash.Format(), l.Invoiceable.Format())
 	}
 	if len(q.Applications) > 0 {
 		b.WriteString("  applied:\n")
 	}
 	for _, a := range q.Applications {
-		fmt.Fprintf(&b, "    %s (%s %s, stage %s): %s", a.Key, a.Kind, a.Type, a.Stage, a.Amount.String())
-		var parts []string
-		for _, l := range a.Lines {
-			if !l.Amount.IsZero() {
-				parts = append(parts, l.LineID+" "+l.Amount.Format())
-			}
-		}
-		if len(parts) > 0 {
-			b.WriteString(" [" + strings.Join(parts, ", ") + "]")
-		}
-		b.WriteString("\n")
+		writeApplication(&b, a, account)
 	}
 	if len(q.Rejections) > 0 {
 		b.WriteString("  not applied:\n")
@@ -214,10 +262,57 @@ func (q *Quote) Text() string {
 	return b.String()
 }
 
+// writeApplication writes what an application took and its split over the lines; on a
+// bill (account maps each charge to who incurred it), the split by account, each with
+// its lines.
+func writeApplication(b *strings.Builder, a Application, account map[string]string) {
+	fmt.Fprintf(b, "    %s (%s %s, stage %s", a.Key, a.Kind, a.Type, a.Stage)
+	if a.Account != "" && len(account) > 0 {
+		b.WriteString(", of " + a.Account)
+	}
+	b.WriteString("): " + a.Amount.String())
+	var parts []string
+	var groups []string // on a bill: "acct: line amount, ..." per account, in first-line order
+	byAcct := map[string][]string{}
+	for _, l := range a.Lines {
+		if l.Amount.IsZero() {
+			continue
+		}
+		part := l.LineID + " " + l.Amount.Format()
+		if acct, ok := account[l.LineID]; ok {
+			if _, seen := byAcct[acct]; !seen {
+				groups = append(groups, acct)
+			}
+			byAcct[acct] = append(byAcct[acct], part)
+			continue
+		}
+		parts = append(parts, part)
+	}
+	for _, acct := range groups {
+		parts = append(parts, acct+": "+strings.Join(byAcct[acct], ", "))
+	}
+	if len(parts) > 0 {
+		sep := ", "
+		if len(groups) > 0 {
+			sep = "; "
+		}
+		b.WriteString(" [" + strings.Join(parts, sep) + "]")
+	}
+	b.WriteString("\n")
+}
+
 func writeFigures(b *strings.Builder, indent string, f Figures) {
 	cur := f.Total.Currency().Code()
 	fmt.Fprintf(b, "%stotal %s %s\n", indent, f.Total.Format(), cur)
 	fmt.Fprintf(b, "%s- discount %s\n", indent, f.Discount.Format())
 	fmt.Fprintf(b, "%s- deducted %s\n", indent, f.Deducted.Format())
-	fmt.Fprintf(b, "%s= cash %s (invoiceable %s, not invoiceable %s)\n", indent, f.Cash.Format(), f.Invoiceable.Format(), f.NonInvoiceable.Format())
+	fmt.Fprintf(b, "%s= cash %s\n", indent, f.Cash.Format())
+	// What may be invoiced is split from what the buyer owes before deductions, not
+	// from the cash: say what the parts add up to.
+	owed, err := f.Total.Sub(f.Discount)
+	if err != nil {
+		owed = f.Total
+	}
+	fmt.Fprintf(b, "%sinvoiceable %s + not invoiceable %s = %s (total less discount)\n", indent,
+		f.Invoiceable.Format(), f.NonInvoiceable.Format(), owed.Format())
 }

@@ -6,32 +6,31 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/voucherkit/voucherkit/scenario"
+	"github.com/voucherkit/voucherkit/providers"
 	"github.com/voucherkit/voucherkit/voucher"
 )
 
 func runCompare(args []string, stdout, stderr io.Writer) int {
-	f := newFlags("compare", "--providers NAME|FILE,... --order FILE [--wallet FILE] [--at TIME]",
+	f := newFlags("compare", "",
 		"Prices the same order against the same wallet under several rule sets and prints the\n"+
 			"figures side by side, then what applied under each. Amounts are in each rule set's\n"+
 			"currency. A wallet entry whose type a rule set does not define is left out under it\n"+
 			"(and listed); an order a rule set refuses shows its error code.")
-	list := f.String("providers", "", "comma-separated built-in rule sets or rule-set files")
-	in := addPricingFlags(f, "when to price: RFC 3339, or a date in each rule set's time zone (default: now)")
+	list := f.String("providers", "", "`NAME|FILE,...` of the rule sets to compare, built-in or files, comma-separated")
+	in := addPricingFlags(f, "to price at: RFC 3339, or a date in each rule set's time zone (default: now)")
+	o := newOut(f, stdout, stderr)
+	f.require("providers", "order")
 	if ok, code := f.parse(args, stdout, stderr); !ok {
 		return code
 	}
-	if *list == "" || *in.order == "" || f.NArg() > 0 {
-		fmt.Fprintln(stderr, "voucherkit compare: --providers and --order are required, and nothing else")
-		f.usage(stderr)
-		return exitInvalid
+	if m := f.missing(); m != "" {
+		return o.usageError(f, "missing "+m)
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "voucherkit compare: "+format+"\n", a...)
-		return exitInvalid
+	if f.NArg() > 0 {
+		return o.usageError(f, "takes no arguments besides its flags, got "+f.Arg(0))
 	}
 	if err := in.read(); err != nil {
-		return fail("%v", err)
+		return o.fail(exitInvalid, "", err)
 	}
 	var results []priced
 	for _, name := range strings.Split(*list, ",") {
@@ -39,21 +38,48 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		if name == "" {
 			continue
 		}
-		rs, err := scenario.LoadProvider(name, ".")
+		rs, err := providers.Lookup(name, ".")
 		if err != nil {
-			return fail("%v", err)
+			return o.fail(exitInvalid, "--providers", err)
 		}
 		p, err := in.price(rs, true)
 		if err != nil {
-			return fail("%s: %v", name, err)
+			return o.fail(exitInvalid, name, err)
 		}
 		results = append(results, p)
 	}
 	if len(results) == 0 {
-		return fail("--providers names no rule set")
+		return o.usageError(f, "--providers names no rule set")
+	}
+	if *o.json {
+		o.emit(comparisonJSON(results))
+		return exitOK
 	}
 	writeComparison(stdout, results)
 	return exitOK
+}
+
+// comparedJSON is one rule set's column of compare --json.
+type comparedJSON struct {
+	RuleSet string         `json:"rule_set"`
+	Quote   *voucher.Quote `json:"quote,omitempty"`
+	// Refused is the error the rule set refuses the order with (no quote then).
+	Refused *jsonError `json:"refused,omitempty"`
+	// LeftOut are wallet entries whose type the rule set does not define: "id (type)".
+	LeftOut []string `json:"left_out,omitempty"`
+}
+
+func comparisonJSON(results []priced) map[string][]comparedJSON {
+	out := make([]comparedJSON, 0, len(results))
+	for _, r := range results {
+		c := comparedJSON{RuleSet: r.ruleSet, Quote: r.quote, LeftOut: r.skipped}
+		if r.refused != nil {
+			e := toJSONError("", r.refused)
+			c.Refused = &e
+		}
+		out = append(out, c)
+	}
+	return map[string][]comparedJSON{"results": out}
 }
 
 func writeComparison(w io.Writer, results []priced) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/voucherkit/voucherkit/providers"
 	"github.com/voucherkit/voucherkit/rules"
 	"github.com/voucherkit/voucherkit/scenario"
+	"github.com/voucherkit/voucherkit/store/memory"
 	"github.com/voucherkit/voucherkit/voucher"
 )
 
@@ -46,27 +48,46 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		"Walks through two worked examples on the built-in rule sets, computed by the engine\n"+
 			"and wallet: an Alibaba Cloud ECS order paid partly by a voucher and then refunded,\n"+
 			"and the AWS Billing documentation's bill with two promotional credits.")
+	o := newOut(f, stdout, stderr)
 	if ok, code := f.parse(args, stdout, stderr); !ok {
 		return code
 	}
 	if f.NArg() > 0 {
-		fmt.Fprintln(stderr, "voucherkit demo: takes no arguments")
-		f.usage(stderr)
-		return exitInvalid
+		return o.usageError(f, "takes no arguments")
 	}
-	if err := demo(stdout); err != nil {
-		fmt.Fprintf(stderr, "voucherkit demo: %v\n", err)
-		return exitFail
+	rec := &demoRecord{}
+	w := stdout
+	if *o.json {
+		w = io.Discard
+	}
+	if err := demo(w, rec); err != nil {
+		return o.fail(exitFail, "", err)
+	}
+	if *o.json {
+		o.emit(map[string]any{"steps": rec.steps})
 	}
 	return exitOK
 }
 
-func demo(w io.Writer) error {
-	if err := demoAliyun(w); err != nil {
+// demoRecord keeps what the demo computes, for demo --json: each step's quote or
+// refund, as quote --json writes a quote.
+type demoRecord struct {
+	steps []demoStep
+}
+
+type demoStep struct {
+	Example string                `json:"example"`
+	Step    string                `json:"step"`
+	Quote   *voucher.Quote        `json:"quote,omitempty"`
+	Refund  *voucher.RefundResult `json:"refund,omitempty"`
+}
+
+func demo(w io.Writer, rec *demoRecord) error {
+	if err := demoAliyun(w, rec); err != nil {
 		return fmt.Errorf("aliyun: %w", err)
 	}
 	fmt.Fprintln(w)
-	if err := demoAWS(w); err != nil {
+	if err := demoAWS(w, rec); err != nil {
 		return fmt.Errorf("aws: %w", err)
 	}
 	fmt.Fprintln(w)
@@ -84,13 +105,18 @@ func setup(rs *rules.RuleSet, account, walletYAML string, now time.Time) (*rules
 	if err != nil {
 		return nil, nil, err
 	}
-	wal := voucher.NewWallet(eng, now)
+	wal := voucher.NewWallet(eng, memory.New())
 	for _, in := range insts {
-		if err := wal.Grant(in); err != nil {
+		if err := wal.Grant(context.Background(), in, now); err != nil {
 			return nil, nil, err
 		}
 	}
 	return eng, wal, nil
+}
+
+// holdings lists account's instruments at at, for the demo's tables.
+func holdings(wal *voucher.Wallet, account string, at time.Time) ([]voucher.InstrumentView, error) {
+	return wal.Instruments(context.Background(), account, at)
 }
 
 func stageNames(rs *rules.RuleSet) string {
@@ -107,14 +133,14 @@ func describeInstrument(w io.Writer, in voucher.Instrument, pol voucher.TypePoli
 		scope = strings.Join(in.Products, ", ")
 	}
 	until := "no expiry"
-	if !in.ExpiresAt.IsZero() {
+	if in.ExpiresAt != nil {
 		until = "valid until " + in.ExpiresAt.In(rs.Location).Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "  %-5s %s (%s), %s %s, on %s, %s\n", in.ID, in.Type, pol.Kind,
-		in.Balance.StringFixed(rs.Currency.Scale()), rs.Currency.Code(), scope, until)
+		in.CurrentBalance().StringFixed(rs.Currency.Scale()), rs.Currency.Code(), scope, until)
 }
 
-func demoAliyun(w io.Writer) error {
+func demoAliyun(w io.Writer, rec *demoRecord) error {
 	const account = "acct-1"
 	rs, err := providers.Load("aliyun")
 	if err != nil {
@@ -134,15 +160,20 @@ func demoAliyun(w io.Writer) error {
 	fmt.Fprintf(w, "%s.\n", rs.Description)
 	fmt.Fprintf(w, "Rule set %s, %s, dates in %s. Stages run in order: %s.\n", rs.ID(), cur, rs.TimeZone, stageNames(rs))
 	fmt.Fprintf(w, "\nWallet of %s at %s:\n", account, now.Format(time.RFC3339))
-	for _, in := range wal.Instruments() {
-		pol, _ := eng.Policy(in.Type)
-		describeInstrument(w, in, pol, rs)
-	}
-
-	q, err := wal.Checkout(order, now)
+	views, err := holdings(wal, account, now)
 	if err != nil {
 		return err
 	}
+	for _, v := range views {
+		pol, _ := eng.Policy(v.Instrument.Type)
+		describeInstrument(w, v.Instrument, pol, rs)
+	}
+
+	q, err := wal.Checkout(context.Background(), order, now)
+	if err != nil {
+		return err
+	}
+	rec.steps = append(rec.steps, demoStep{Example: rs.Name, Step: "checkout " + order.ID, Quote: q})
 	fmt.Fprintf(w, "\nCheckout %s (%s, %s", order.ID, order.Type, order.Payment)
 	for _, l := range order.Lines {
 		fmt.Fprintf(w, ", %s %s %s", l.Product, l.Amount.StringFixed(2), cur)
@@ -151,23 +182,36 @@ func demoAliyun(w io.Writer) error {
 	explainQuote(w, q, eng)
 
 	refundAt := now.Add(47 * time.Hour)
-	rr, err := wal.Refund(voucher.RefundRequest{OrderID: order.ID}, refundAt)
+	rr, err := wal.Refund(context.Background(), voucher.RefundRequest{OrderID: order.ID}, refundAt)
 	if err != nil {
 		return err
 	}
+	rec.steps = append(rec.steps, demoStep{Example: rs.Name, Step: "refund " + order.ID, Refund: rr})
 	fmt.Fprintf(w, "\nRefund of %s at %s (every line, nothing consumed):\n", rr.OrderID, refundAt.Format(time.RFC3339))
 	fmt.Fprintf(w, "  cash returned           %10s %s   (the cash paid on the refunded lines)\n", rr.CashRefund.Format(), cur)
 	for _, id := range sortedIDs(rr.Forfeited) {
-		in, _ := wal.Instrument(id)
+		si, _, err := wal.Instrument(context.Background(), id)
+		if err != nil {
+			return err
+		}
+		in := si.Instrument
 		pol, _ := eng.Policy(in.Type)
 		fmt.Fprintf(w, "  forfeited %-13s %10s %s   (refund rule of %s: %s; its share is not given back)\n", id, rr.Forfeited[id].Format(), cur, in.Type, pol.Refund)
 	}
 	for _, id := range sortedIDs(rr.Restored) {
 		fmt.Fprintf(w, "  restored %-14s %10s %s\n", id, rr.Restored[id].Format(), cur)
 	}
-	for _, in := range wal.Instruments() {
-		st, _ := wal.Status(in.ID)
-		fmt.Fprintf(w, "  %s afterwards: balance %s, %s\n", in.ID, in.Balance.StringFixed(rs.Currency.Scale()), st)
+	return afterwards(w, wal, account, refundAt, rs)
+}
+
+// afterwards prints each of account's instruments as it is at at.
+func afterwards(w io.Writer, wal *voucher.Wallet, account string, at time.Time, rs *rules.RuleSet) error {
+	views, err := holdings(wal, account, at)
+	if err != nil {
+		return err
+	}
+	for _, v := range views {
+		fmt.Fprintf(w, "  %s afterwards: balance %s, %s\n", v.ID(), v.Instrument.CurrentBalance().StringFixed(rs.Currency.Scale()), v.Status)
 	}
 	return nil
 }
@@ -216,7 +260,7 @@ func explainQuote(w io.Writer, q *voucher.Quote, eng *rules.Engine) {
 	}
 }
 
-func demoAWS(w io.Writer) error {
+func demoAWS(w io.Writer, rec *demoRecord) error {
 	const account = "111122223333"
 	rs, err := providers.Load("aws")
 	if err != nil {
@@ -240,17 +284,22 @@ func demoAWS(w io.Writer) error {
 	fmt.Fprintf(w, "== 2. %s: the AWS Billing documentation's bill with two credits ==\n", rs.Name)
 	fmt.Fprintf(w, "%s.\n", rs.Description)
 	fmt.Fprintf(w, "Rule set %s, %s. Credits apply automatically in the order %s,\n", rs.ID(), cur, strings.Join(sel, " > "))
-	fmt.Fprintf(w, "each to the largest eligible charge first (allocation %s).\n", credit.Allocation)
+	fmt.Fprintf(w, "each to the largest service charge first (allocation %s).\n", credit.Allocation)
 	fmt.Fprintf(w, "\nCredits of account %s:\n", account)
-	for _, in := range wal.Instruments() {
-		pol, _ := eng.Policy(in.Type)
-		describeInstrument(w, in, pol, rs)
-	}
-	at := time.Date(2026, 2, 28, 23, 0, 0, 0, rs.Location)
-	q, err := wal.Checkout(order, at)
+	views, err := holdings(wal, account, now)
 	if err != nil {
 		return err
 	}
+	for _, v := range views {
+		pol, _ := eng.Policy(v.Instrument.Type)
+		describeInstrument(w, v.Instrument, pol, rs)
+	}
+	at := time.Date(2026, 2, 28, 23, 0, 0, 0, rs.Location)
+	q, err := wal.Checkout(context.Background(), order, at)
+	if err != nil {
+		return err
+	}
+	rec.steps = append(rec.steps, demoStep{Example: rs.Name, Step: "checkout " + order.ID, Quote: q})
 	fmt.Fprintf(w, "\nBill %s at %s:\n", order.ID, at.Format(time.RFC3339))
 	for i, a := range q.Applications {
 		var parts []string
@@ -265,11 +314,7 @@ func demoAWS(w io.Writer) error {
 		fmt.Fprintf(w, "  %-4s %8s - credits %6s = %8s %s\n", l.LineID, l.Total.Format(), l.Deducted.Format(), l.Cash.Format(), cur)
 	}
 	fmt.Fprintf(w, "  amount due %s %s (credits used %s of the %s billed)\n", q.Cash.Format(), cur, q.Deducted.Format(), q.Total.Format())
-	for _, in := range wal.Instruments() {
-		st, _ := wal.Status(in.ID)
-		fmt.Fprintf(w, "  %s afterwards: balance %s, %s\n", in.ID, in.Balance.StringFixed(rs.Currency.Scale()), st)
-	}
-	return nil
+	return afterwards(w, wal, account, at, rs)
 }
 
 func sortedIDs(m map[string]voucher.Money) []string {

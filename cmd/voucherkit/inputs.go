@@ -21,10 +21,10 @@ type pricingInputs struct {
 
 func addPricingFlags(f *flags, atHelp string) *pricingInputs {
 	return &pricingInputs{
-		wallet:  f.String("wallet", "", "YAML list of instruments, as in a scenario's wallet (none when omitted)"),
-		order:   f.String("order", "", "YAML order, as in a scenario's quote step"),
-		at:      f.String("at", "", atHelp),
-		account: f.String("account", scenario.DefaultAccount, "owner of instruments and buyer of the order when they name none"),
+		wallet:  f.String("wallet", "", "`FILE` holding a YAML list of instruments, as in a scenario's wallet (none when omitted)"),
+		order:   f.String("order", "", "`FILE` holding one YAML order, as in a scenario's quote step"),
+		at:      f.String("at", "", "`TIME` "+atHelp),
+		account: f.String("account", scenario.DefaultAccount, "`NAME` of the account that owns wallet entries and buys the order when they name none"),
 	}
 }
 
@@ -35,7 +35,7 @@ func (in *pricingInputs) read() error {
 		return err
 	}
 	if in.parsedOrder, err = scenario.ParseOrder(*in.order, data, *in.account); err != nil {
-		return fmt.Errorf("invalid order file:\n%v", err)
+		return err
 	}
 	if *in.wallet != "" {
 		if in.walletData, err = providers.ReadFile(*in.wallet); err != nil {
@@ -76,28 +76,24 @@ func (in *pricingInputs) price(rs *rules.RuleSet, skipUnknown bool) (priced, err
 	if err != nil {
 		return priced{}, err
 	}
-	engine, err := rules.NewEngine(rs)
+	// Every entry of the wallet given is accounted for: one of another account is listed
+	// as not applied (not_owner), not left out.
+	engine, err := rules.NewEngine(rs, rules.WithOthersListed(true))
 	if err != nil {
 		return priced{}, err
 	}
 	out := priced{ruleSet: engine.RuleSetAt(at).ID()}
-	w := voucher.NewWallet(engine, at)
+	var insts []voucher.Instrument
 	if in.walletData != nil {
-		var insts []voucher.Instrument
 		if skipUnknown {
 			insts, out.skipped, err = scenario.ParseWalletFor(*in.wallet, in.walletData, rs, *in.account, at)
 		} else {
 			insts, err = scenario.ParseWallet(*in.wallet, in.walletData, rs, *in.account, at)
 		}
 		if err != nil {
-			return priced{}, fmt.Errorf("invalid wallet file:\n%v", err)
-		}
-		for _, inst := range insts {
-			if err := w.Grant(inst); err != nil {
-				return priced{}, fmt.Errorf("%s: %v", *in.wallet, err)
-			}
+			return priced{}, err
 		}
 	}
-	out.quote, out.refused = w.Quote(in.parsedOrder, at)
+	out.quote, out.refused = engine.Quote(in.parsedOrder, insts, at)
 	return out, nil
 }

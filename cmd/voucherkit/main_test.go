@@ -37,9 +37,46 @@ func TestUsage(t *testing.T) {
 	for _, h := range []string{"help", "-h", "--help"} {
 		code, out, errOut = call(t, h)
 		assert.Equal(t, 0, code)
-		assert.Contains(t, out, "voucherkit test FILE|DIR...")
+		assert.Contains(t, out, "voucherkit test [--allow-any-provider-path] [--json] [--provider-root DIR] FILE|DIR...\n")
+		assert.Contains(t, out, "voucherkit quote --order FILE --provider NAME|FILE [--account NAME] [--at TIME] [--json] [--wallet FILE]\n",
+			"required flags bare, optional ones in brackets, each value named")
+		assert.Contains(t, out, "voucherkit help [COMMAND]\n")
 		assert.Empty(t, errOut)
 	}
+}
+
+// The general help's line for a command is the one its own help prints.
+func TestHelpCommand(t *testing.T) {
+	code, out, errOut := call(t, "help", "quote")
+	assert.Equal(t, 0, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "Usage: voucherkit quote --order FILE --provider NAME|FILE"), out)
+	assert.Contains(t, out, "-provider NAME|FILE\n")
+
+	code, _, errOut = call(t, "help", "frobnicate")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `voucherkit help: no command "frobnicate"`)
+}
+
+func TestVersion(t *testing.T) {
+	code, out, errOut := call(t, "version")
+	assert.Equal(t, 0, code, errOut)
+	assert.Equal(t, "voucherkit (devel)\n", out, "a test binary has no module version")
+	code, out, _ = call(t, "version", "--json")
+	assert.Equal(t, 0, code)
+	assert.JSONEq(t, `{"version": "(devel)"}`, out)
+}
+
+// Flags may follow the other arguments.
+func TestInterspersedFlags(t *testing.T) {
+	code, out, errOut := call(t, "providers", "aws", "--yaml")
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "name: aws\n")
+	code, out, errOut = call(t, "providers", "--", "aws")
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "aws: ")
+	code, _, errOut = call(t, "providers", "aws", "gcp")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "voucherkit providers: at most one NAME")
 }
 
 func TestUnknownCommand(t *testing.T) {
@@ -124,7 +161,8 @@ func writeFiles(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func TestQuote(t *testing.T) {
+// quoteFiles writes the wallet and order files of the quote tests; p names one.
+func quoteFiles(t *testing.T) (p func(string) string) {
 	dir := writeFiles(t, map[string]string{
 		"wallet.yaml": `
 - {id: v200, type: voucher, amount: "200", expires_at: 2026-06-30}
@@ -135,6 +173,14 @@ id: o1
 type: new
 payment: subscription
 first_purchase: true
+items:
+  - {id: ecs-1, product: ecs, amount: "500"}
+`,
+		"acct1-order.yaml": `
+id: o2
+account: acct-1
+type: new
+payment: subscription
 items:
   - {id: ecs-1, product: ecs, amount: "500"}
 `,
@@ -149,11 +195,17 @@ items: [{id: l1, product: ecs, amount: "500"}]
 - {id: v, type: voucher, amout: "1"}
 `,
 	})
-	p := func(name string) string { return filepath.Join(dir, name) }
+	return func(name string) string { return filepath.Join(dir, name) }
+}
+
+func TestQuote(t *testing.T) {
+	p := quoteFiles(t)
 	code, out, errOut := call(t, "quote", "--provider", "aliyun", "--wallet", p("wallet.yaml"), "--order", p("order.yaml"), "--at", "2026-03-02T10:00:00+08:00")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "order o1 (account default, 2026-03-02T10:00:00+08:00")
-	assert.Contains(t, out, "= cash 300.00")
+	assert.Contains(t, out, "= cash 300.00\n")
+	assert.Contains(t, out, "invoiceable 300.00 + not invoiceable 200.00 = 500.00 (total less discount)\n",
+		"the figures say what invoiceable and not invoiceable add up to")
 	assert.Contains(t, out, "v200")
 	assert.Contains(t, out, "save80 (coupon): min_spend", "every rejection with its reason")
 
@@ -176,12 +228,22 @@ items: [{id: l1, product: ecs, amount: "500"}]
 	assert.Equal(t, "min_spend", q.Rejections[0].Reason)
 	assert.NotEmpty(t, q.Rejections[0].Detail)
 
+	// An entry without account: belongs to the default account; an order for another
+	// account lists it as not applied, with its reason, rather than leaving it out.
+	code, out, errOut = call(t, "quote", "--provider", "aliyun", "--wallet", p("wallet.yaml"), "--order", p("acct1-order.yaml"), "--at", "2026-03-02")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "v200 (voucher): not_owner: belongs to another account")
+	assert.Contains(t, out, "save80 (coupon): not_owner")
+
 	// no wallet: nothing applies.
 	code, out, _ = call(t, "quote", "--provider", "aliyun", "--order", p("order.yaml"), "--at", "2026-03-02")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "= cash 500.00")
+}
 
-	code, _, errOut = call(t, "quote", "--provider", "aliyun", "--order", p("bad-order.yaml"), "--at", "2026-03-02")
+func TestQuoteErrors(t *testing.T) {
+	p := quoteFiles(t)
+	code, _, errOut := call(t, "quote", "--provider", "aliyun", "--order", p("bad-order.yaml"), "--at", "2026-03-02")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "unknown instrument")
 
@@ -195,7 +257,7 @@ items: [{id: l1, product: ecs, amount: "500"}]
 
 	code, _, errOut = call(t, "quote", "--provider", "aliyun")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "--provider and --order are required")
+	assert.Contains(t, errOut, "voucherkit quote: missing --order\n")
 
 	code, _, errOut = call(t, "quote", "--provider", "aliyun", "--order", p("order.yaml"), "--at", "soon")
 	assert.Equal(t, 2, code)
@@ -248,7 +310,7 @@ func TestProviders(t *testing.T) {
 
 	code, _, errOut := call(t, "providers", "nope")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, `unknown rule set "nope"`)
+	assert.Contains(t, errOut, `unknown provider "nope"`)
 }
 
 // The demo is computed by the engine and wallet; its text is kept in a golden file
@@ -310,7 +372,7 @@ func TestCompare(t *testing.T) {
 
 	code, _, errOut = call(t, "compare", "--order", "testdata/compare/order.yaml")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "--providers and --order are required")
+	assert.Contains(t, errOut, "voucherkit compare: missing --providers")
 
 	code, out, _ = call(t, "compare", "-h")
 	assert.Equal(t, 0, code)

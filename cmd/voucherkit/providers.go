@@ -12,61 +12,118 @@ import (
 )
 
 func runProviders(args []string, stdout, stderr io.Writer) int {
-	f := newFlags("providers", "[--yaml] [NAME]",
+	f := newFlags("providers", "[NAME]",
 		"Without NAME, lists the built-in rule sets with their version, currency, time zone,\n"+
 			"stages and description. With NAME, describes that rule set: its versions (the one in\n"+
 			"force at an order's time applies) and what each changes, its stages and instrument\n"+
 			"types. With --yaml, prints its YAML instead (a starting point for a rule set of your own).")
 	asYAML := f.Bool("yaml", false, "print the rule set's YAML")
+	o := newOut(f, stdout, stderr)
 	if ok, code := f.parse(args, stdout, stderr); !ok {
 		return code
 	}
-	switch f.NArg() {
-	case 0:
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tVERSIONS\tCURRENCY\tTIME ZONE\tSTAGES\tDESCRIPTION")
-		for _, name := range providers.Names() {
-			rs, err := providers.Load(name)
-			if err != nil {
-				fmt.Fprintf(stderr, "voucherkit providers: %v\n", err)
-				return exitFail
-			}
-			stages := make([]string, len(rs.Stages))
-			for i, st := range rs.Stages {
-				stages[i] = st.Name
-			}
-			var vs []string
-			for _, v := range rs.AllVersions() {
-				vs = append(vs, v.Version)
-			}
-			version := strings.Join(vs, ",")
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", rs.Name, version, rs.Currency.Code(), rs.TimeZone,
-				strings.Join(stages, " > "), rs.Description)
-		}
-		tw.Flush()
-		return exitOK
-	case 1:
-		name := f.Arg(0)
-		if *asYAML {
-			src, err := providers.Source(name)
-			if err != nil {
-				fmt.Fprintf(stderr, "voucherkit providers: %v\n", err)
-				return exitFail
-			}
-			stdout.Write(src)
-			return exitOK
-		}
-		rs, err := providers.Load(name)
+	switch {
+	case f.NArg() > 1:
+		return o.usageError(f, "at most one NAME")
+	case *asYAML && *o.json:
+		return o.usageError(f, "--yaml and --json exclude each other")
+	case f.NArg() == 0 && *asYAML:
+		return o.usageError(f, "--yaml needs a NAME")
+	case f.NArg() == 0:
+		return listProviders(o)
+	case *asYAML:
+		src, err := providers.Source(f.Arg(0))
 		if err != nil {
-			fmt.Fprintf(stderr, "voucherkit providers: %v\n", err)
-			return exitFail
+			return o.fail(exitFail, "", err)
 		}
-		describe(stdout, rs)
+		stdout.Write(src)
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "voucherkit providers: at most one NAME")
-	f.usage(stderr)
-	return exitInvalid
+	rs, err := providers.Load(f.Arg(0))
+	if err != nil {
+		return o.fail(exitFail, "", err)
+	}
+	if *o.json {
+		o.emit(ruleSetJSON(rs))
+		return exitOK
+	}
+	describe(stdout, rs)
+	return exitOK
+}
+
+// providerJSON is one rule set in providers --json.
+type providerJSON struct {
+	Name        string   `json:"name"`
+	Versions    []string `json:"versions"`
+	Currency    string   `json:"currency"`
+	TimeZone    string   `json:"time_zone"`
+	Stages      []string `json:"stages"`
+	Description string   `json:"description"`
+}
+
+func listProviders(o *out) int {
+	var all []providerJSON
+	for _, name := range providers.Names() {
+		rs, err := providers.Load(name)
+		if err != nil {
+			return o.fail(exitFail, "", err)
+		}
+		p := providerJSON{Name: rs.Name, Currency: rs.Currency.Code(), TimeZone: rs.TimeZone, Description: rs.Description}
+		for _, st := range rs.Stages {
+			p.Stages = append(p.Stages, st.Name)
+		}
+		for _, v := range rs.AllVersions() {
+			p.Versions = append(p.Versions, v.Version)
+		}
+		all = append(all, p)
+	}
+	if *o.json {
+		o.emit(all)
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSIONS\tCURRENCY\tTIME ZONE\tSTAGES\tDESCRIPTION")
+	for _, p := range all {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, strings.Join(p.Versions, ","), p.Currency, p.TimeZone,
+			strings.Join(p.Stages, " > "), p.Description)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// versionJSON is one version of a rule set in providers NAME --json.
+type versionJSON struct {
+	Version       string     `json:"version"`
+	EffectiveFrom *time.Time `json:"effective_from,omitempty"`
+	Description   string     `json:"description,omitempty"`
+	Stages        []string   `json:"stages"`
+	Types         []typeJSON `json:"types"`
+}
+
+// typeJSON is one instrument type: its name, stage, kind and facts, as describe says them.
+type typeJSON struct {
+	Name  string   `json:"name"`
+	Stage string   `json:"stage"`
+	Kind  string   `json:"kind"`
+	Facts []string `json:"facts"`
+}
+
+func ruleSetJSON(rs *rules.RuleSet) map[string]any {
+	var versions []versionJSON
+	for _, v := range rs.AllVersions() {
+		vj := versionJSON{Version: v.Version, EffectiveFrom: v.EffectiveFrom, Description: v.Description}
+		for _, st := range v.Stages {
+			vj.Stages = append(vj.Stages, st.Name)
+		}
+		for i := range v.Types {
+			t := &v.Types[i]
+			vj.Types = append(vj.Types, typeJSON{Name: t.Name, Stage: t.Stage, Kind: t.Kind.String(), Facts: typeFacts(t)})
+		}
+		versions = append(versions, vj)
+	}
+	return map[string]any{"name": rs.Name, "top_level_version": rs.Version, "description": rs.Description,
+		"currency": rs.Currency.Code(), "scale": rs.Currency.Scale(), "time_zone": rs.TimeZone,
+		"rounding": rs.Rounding, "never_covers": rs.NeverCovers, "versions": versions}
 }
 
 // describe writes a rule set for people: identity, versions with what each changes,
@@ -78,11 +135,11 @@ func describe(w io.Writer, rs *rules.RuleSet) {
 	fmt.Fprintf(w, "\nversions (an order is priced by the one in force at its time):\n")
 	for i, v := range all {
 		from := "the beginning"
-		if !v.EffectiveFrom.IsZero() {
+		if v.EffectiveFrom != nil {
 			from = v.EffectiveFrom.Format(time.RFC3339)
 		}
 		until := ""
-		if i+1 < len(all) {
+		if i+1 < len(all) && all[i+1].EffectiveFrom != nil {
 			until = ", until " + all[i+1].EffectiveFrom.Format(time.RFC3339)
 		}
 		marker := ""

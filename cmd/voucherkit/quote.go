@@ -1,58 +1,50 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 
-	"github.com/voucherkit/voucherkit/scenario"
+	"github.com/voucherkit/voucherkit/providers"
 )
 
 func runQuote(args []string, stdout, stderr io.Writer) int {
-	f := newFlags("quote", "--provider NAME|FILE --wallet FILE --order FILE [--at TIME] [--json]",
+	f := newFlags("quote", "",
 		"Prices one order against a wallet under a rule set and prints the quote: totals, each\n"+
-			"line, what each instrument took, and every instrument that did not apply with its\n"+
-			"reason, detail and hint. The wallet file is a YAML list of instruments and the order\n"+
-			"file one order, both in the scenario syntax. Nothing is changed.")
-	provider := f.String("provider", "", "a built-in rule set (aws, aliyun, ...) or a rule-set YAML `file`")
-	in := addPricingFlags(f, "when to price: RFC 3339, or a date in the rule set's time zone (default: now)")
-	asJSON := f.Bool("json", false, "print the quote as JSON")
+			"line, what each instrument took, and every instrument of the wallet that did not apply\n"+
+			"with its reason, detail and hint (one of another account: not_owner). The wallet file is\n"+
+			"a YAML list of instruments and the order file one order, both in the scenario syntax;\n"+
+			"an entry without account: belongs to --account. Nothing is changed. Exit status 1 when\n"+
+			"the rule set refuses the order, 2 when an input is invalid.")
+	provider := f.String("provider", "", "`NAME|FILE` of a built-in rule set (aws, aliyun, ...) or of a rule-set YAML file")
+	in := addPricingFlags(f, "to price at: RFC 3339, or a date in the rule set's time zone (default: now)")
+	o := newOut(f, stdout, stderr)
+	f.require("provider", "order")
 	if ok, code := f.parse(args, stdout, stderr); !ok {
 		return code
 	}
-	if *provider == "" || *in.order == "" || f.NArg() > 0 {
-		fmt.Fprintln(stderr, "voucherkit quote: --provider and --order are required, and nothing else")
-		f.usage(stderr)
-		return exitInvalid
+	if m := f.missing(); m != "" {
+		return o.usageError(f, "missing "+m)
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "voucherkit quote: "+format+"\n", a...)
-		return exitInvalid
+	if f.NArg() > 0 {
+		return o.usageError(f, "takes no arguments besides its flags, got "+f.Arg(0))
 	}
-	rs, err := scenario.LoadProvider(*provider, ".")
+	rs, err := providers.Lookup(*provider, ".")
 	if err != nil {
-		return fail("%v", err)
+		return o.fail(exitInvalid, "--provider", err)
 	}
 	if err := in.read(); err != nil {
-		return fail("%v", err)
+		return o.fail(exitInvalid, "", err)
 	}
 	p, err := in.price(rs, false)
 	if err != nil {
-		return fail("%v", err)
+		return o.fail(exitInvalid, "", err)
 	}
 	if p.refused != nil {
-		fmt.Fprintf(stderr, "voucherkit quote: the order is refused: %v\n", p.refused)
-		return exitFail
+		return o.fail(exitFail, "the order is refused", p.refused)
 	}
-	q := p.quote
-	if *asJSON {
-		out, err := json.MarshalIndent(q, "", "  ")
-		if err != nil {
-			return fail("%v", err)
-		}
-		fmt.Fprintf(stdout, "%s\n", out)
+	if *o.json {
+		o.emit(p.quote)
 		return exitOK
 	}
-	fmt.Fprint(stdout, q.Text())
+	io.WriteString(stdout, p.quote.Text())
 	return exitOK
 }

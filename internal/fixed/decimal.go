@@ -71,3 +71,15 @@ func ToDecimal(units int64, scale int32) decimal.Decimal {
 	}
 	return decimal.New(units, -scale)
 }
+
+// Exact converts d to units at scale like FromDecimal, but refuses (false) an amount
+// finer than scale instead of rounding it: an amount given in full that the engine
+// would otherwise change.
+func Exact(d decimal.Decimal, scale int32) (int64, bool) {
+	if exp := d.Exponent(); exp < -scale && !d.IsZero() {
+		if exp < -30 || !d.Truncate(scale).Equal(d) {
+			return 0, false
+		}
+	}
+	return FromDecimal(d, scale, Down)
+}

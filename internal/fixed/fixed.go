@@ -101,54 +101,12 @@ var pow10 = [...]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000
 // earlier index. Weights must be non-negative with a positive sum, and amount must not
 // exceed the sum of weights times 2^62 (it never does in the engine, where amount <= sum).
 // The result is written to out (len(out) == len(weights)); shares add up to amount exactly.
+// The leftover units are handed out by one selection of the largest remainders (O(n) on
+// average, O(n log n) at worst), not by a scan per unit. Splitter.Proportional does the
+// same with reusable scratch space.
 func Proportional(amount int64, weights []int64, out []int64) bool {
-	if amount < 0 || len(out) != len(weights) {
-		return false
-	}
-	var sum int64
-	for _, w := range weights {
-		if w < 0 {
-			return false
-		}
-		s, carry := bits.Add64(uint64(sum), uint64(w), 0)
-		if carry != 0 || s > uint64(1<<63-1) {
-			return false
-		}
-		sum = int64(s)
-	}
-	if sum == 0 {
-		return amount == 0 && zero(out)
-	}
-	var given int64
-	// Remainders are kept in a small stack buffer for the common few-line case.
-	var remBuf [8]int64
-	rems := remBuf[:0]
-	if len(weights) > len(remBuf) {
-		rems = make([]int64, 0, len(weights))
-	}
-	for i, w := range weights {
-		q, r, ok := MulDivRem(amount, w, sum)
-		if !ok {
-			return false
-		}
-		out[i] = q
-		rems = append(rems, r)
-		given += q
-	}
-	for left := amount - given; left > 0; left-- {
-		best := -1
-		for i, r := range rems {
-			if r > 0 && (best < 0 || r > rems[best]) {
-				best = i
-			}
-		}
-		if best < 0 {
-			return false
-		}
-		out[best]++
-		rems[best] = 0
-	}
-	return true
+	var s Splitter
+	return s.Proportional(amount, weights, out)
 }
 
 func zero(out []int64) bool {

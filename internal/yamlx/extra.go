@@ -1,18 +1,11 @@
 package yamlx
 
 import (
+	"strconv"
+	"strings"
+
 	"go.yaml.in/yaml/v3"
 )
-
-// Lookup returns the field called key, or false.
-func Lookup(fields []Field, key string) (Field, bool) {
-	for _, f := range fields {
-		if f.Key == key {
-			return f, true
-		}
-	}
-	return Field{}, false
-}
 
 // TopKeys returns the keys of mapping n in document order, without recording any error;
 // nil when n is not a mapping. It is for telling kinds of documents apart.
@@ -30,27 +23,64 @@ func TopKeys(n *yaml.Node) []string {
 	return keys
 }
 
-// Strings reads a list of non-empty strings, keeping duplicates (callers that treat a
-// repeated entry as a later, semantic error use it instead of StringList). It returns the
-// list's item nodes too, so that later errors can point at an item.
-func (d *Doc) Strings(n *yaml.Node, path string) ([]string, []*yaml.Node, bool) {
-	items, ok := d.Seq(n, path)
-	if !ok {
-		return nil, nil, false
-	}
-	out := make([]string, 0, len(items))
-	good := true
-	for i, it := range items {
-		s, ok := d.NonEmptyString(it, Index(path, i))
-		if !ok {
-			good = false
-			continue
-		}
-		out = append(out, s)
-	}
-	return out, items, good
-}
-
 // ErrorCount is how many errors have been recorded so far, so that a caller can tell
 // whether one part of a document added any.
 func (d *Doc) ErrorCount() int { return len(d.errs) }
+
+// ValueOf returns the value node of key in mapping n, without recording any error; nil
+// when n is not a mapping or has no such key.
+func ValueOf(n *yaml.Node, key string) *yaml.Node {
+	n = Resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := Resolve(n.Content[i]); k != nil && k.Kind == yaml.ScalarNode && k.Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// NodeAt returns the node at key path path ("items[1].amount") under n, or the deepest
+// node on the way that exists (n itself for ""); it records no error. It positions the
+// problems a domain type's Validate names by field path (voucher.FieldError).
+func NodeAt(n *yaml.Node, path string) *yaml.Node {
+	for path != "" {
+		var next *yaml.Node
+		if strings.HasPrefix(path, "[") {
+			end := strings.IndexByte(path, ']')
+			if end < 0 {
+				return n
+			}
+			i, err := strconv.Atoi(path[1:end])
+			if s := Resolve(n); err == nil && s != nil && s.Kind == yaml.SequenceNode && i >= 0 && i < len(s.Content) {
+				next = s.Content[i]
+			}
+			path = strings.TrimPrefix(path[end+1:], ".")
+		} else {
+			end := strings.IndexAny(path, ".[")
+			if end < 0 {
+				end = len(path)
+			}
+			next = ValueOf(n, path[:end])
+			path = strings.TrimPrefix(path[end:], ".")
+		}
+		if next == nil {
+			return n
+		}
+		n = next
+	}
+	return n
+}
+
+// FailedUnder reports whether an error was recorded at key path path or under it
+// ("wallet[1]" covers "wallet[1].amount" and "wallet[1].products[0]").
+func (d *Doc) FailedUnder(path string) bool {
+	for _, e := range d.errs {
+		if e.Key == path || strings.HasPrefix(e.Key, path+".") || strings.HasPrefix(e.Key, path+"[") {
+			return true
+		}
+	}
+	return false
+}

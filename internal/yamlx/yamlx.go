@@ -11,9 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/voucherkit/voucherkit/internal/excerpt"
 )
 
 // Limits on what one document may hold.
@@ -22,6 +25,9 @@ const (
 	MaxNodes  = 200_000
 	MaxBytes  = 8 << 20
 	MaxErrors = 100
+	// MaxString is the longest string scalar (a name, an id, a code) String accepts, in
+	// characters; Text reads longer free text.
+	MaxString = excerpt.MaxShown
 )
 
 // Error is one problem at one place.
@@ -80,6 +86,7 @@ type Doc struct {
 	Origins map[*yaml.Node]string
 	errs    Errors
 	nodes   int
+	body    *yaml.Node
 }
 
 // MarkOrigin records that every node under n came from file.
@@ -135,6 +142,7 @@ func Parse(file string, data []byte) (*Doc, *yaml.Node, error) {
 		return d, nil, d.Err()
 	}
 	body := root.Content[0]
+	d.body = body
 	if !d.checkTree(body, 0) {
 		return d, nil, d.Err()
 	}
@@ -143,8 +151,17 @@ func Parse(file string, data []byte) (*Doc, *yaml.Node, error) {
 
 var lineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
 
+// anchorRE finds the anchor name, taken from the input, in a message of yaml.v3.
+var anchorRE = regexp.MustCompile(`^(.*anchor )'(.*)'( referenced| value contains itself)$`)
+
 func (d *Doc) syntax(err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := anchorRE.FindStringSubmatch(msg); m != nil && excerpt.Show(m[2]) != m[2] {
+		msg = m[1] + excerpt.Quote(m[2]) + m[3]
+	}
+	if excerpt.Show(msg) != msg { // a message of yaml.v3 that quotes more than it should
+		msg = excerpt.Quote(msg)
+	}
 	e := &Error{File: d.File, Msg: "invalid YAML: " + msg}
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
@@ -190,7 +207,11 @@ func (d *Doc) checkTree(n *yaml.Node, depth int) bool {
 	}
 	d.nodes++
 	if d.nodes > MaxNodes {
-		d.Errorf(n, "", "document expands to more than %d nodes (alias bomb?)", MaxNodes)
+		if countNodes(d.body, MaxNodes+1) > MaxNodes {
+			d.Errorf(n, "", "document is too large: it has more than the limit of %d nodes (keys, values, list items)", MaxNodes)
+		} else {
+			d.Errorf(n, "", "document is too large: its aliases expand it to more than the limit of %d nodes (keys, values, list items)", MaxNodes)
+		}
 		return false
 	}
 	if n.Kind == yaml.AliasNode {
@@ -206,6 +227,18 @@ func (d *Doc) checkTree(n *yaml.Node, depth int) bool {
 		}
 	}
 	return true
+}
+
+// countNodes counts the nodes of the tree under n as written, not following aliases,
+// stopping at most.
+func countNodes(n *yaml.Node, most int) int {
+	count, stack := 0, []*yaml.Node{n}
+	for len(stack) > 0 && count < most {
+		n, stack = stack[len(stack)-1], stack[:len(stack)-1]
+		count++
+		stack = append(stack, n.Content...)
+	}
+	return count
 }
 
 // Errorf records an error at node n (nil: no position) for key path.
@@ -272,11 +305,10 @@ func Resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// Join appends a map key to a path; an empty key is shown as "".
+// Join appends a map key to a path. The key is shown as excerpt.Show shows it: as it
+// is, or quoted when it is empty, long or holds a control character.
 func Join(path, key string) string {
-	if key == "" {
-		key = `""`
-	}
+	key = excerpt.Show(key)
 	if path == "" {
 		return key
 	}
@@ -329,22 +361,6 @@ func (d *Doc) Map(n *yaml.Node, path string, known ...string) ([]Field, bool) {
 	return fields, true
 }
 
-// Require reports each key of required missing from fields, at mapping node n.
-func (d *Doc) Require(n *yaml.Node, path string, fields []Field, required ...string) {
-	for _, r := range required {
-		found := false
-		for _, f := range fields {
-			if f.Key == r {
-				found = true
-				break
-			}
-		}
-		if !found {
-			d.Errorf(n, Join(path, r), "is required")
-		}
-	}
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -367,7 +383,7 @@ func describe(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "null"
 		}
-		return fmt.Sprintf("%s %q", strings.TrimPrefix(n.Tag, "!!"), n.Value)
+		return strings.TrimPrefix(n.Tag, "!!") + " " + excerpt.Quote(n.Value)
 	}
 	return "an unexpected node"
 }
@@ -391,9 +407,23 @@ func (d *Doc) scalar(n *yaml.Node, path, want string) (*yaml.Node, bool) {
 	return n, true
 }
 
-// String reads a string scalar. An unquoted integer is read as its text (ids such as an
-// AWS account number); booleans, floats and null are refused.
+// String reads a string scalar of at most MaxString characters: a name, an id, a code.
+// An unquoted integer is read as its text (ids such as an AWS account number);
+// booleans, floats and null are refused.
 func (d *Doc) String(n *yaml.Node, path string) (string, bool) {
+	s, ok := d.Text(n, path)
+	if !ok {
+		return "", false
+	}
+	if l := utf8.RuneCountInString(s); l > MaxString {
+		d.Errorf(n, path, "is %d characters long; the limit is %d", l, MaxString)
+		return "", false
+	}
+	return s, true
+}
+
+// Text reads a string scalar of any length (a description), as String does otherwise.
+func (d *Doc) Text(n *yaml.Node, path string) (string, bool) {
 	s, ok := d.scalar(n, path, "a string")
 	if !ok {
 		return "", false
@@ -428,7 +458,7 @@ func (d *Doc) Bool(n *yaml.Node, path string) (bool, bool) {
 	}
 	v, err := strconv.ParseBool(s.Value)
 	if err != nil {
-		d.Errorf(s, path, "must be true or false, got %q", s.Value)
+		d.Errorf(s, path, "must be true or false, got %s", excerpt.Quote(s.Value))
 		return false, false
 	}
 	return v, true
@@ -473,15 +503,15 @@ func (d *Doc) Decimal(n *yaml.Node, path string, allowNegative bool) (decimal.De
 	}
 	v, err := decimal.NewFromString(t)
 	if err != nil {
-		d.Errorf(s, path, "must be a decimal amount such as \"12.50\", got %q", s.Value)
+		d.Errorf(s, path, "must be a decimal amount such as \"12.50\", got %s", excerpt.Quote(s.Value))
 		return decimal.Decimal{}, false
 	}
 	if e := v.Exponent(); (e > 30 || e < -30) && !v.IsZero() {
-		d.Errorf(s, path, "amount %q is out of range", s.Value)
+		d.Errorf(s, path, "amount %s is out of range", excerpt.Quote(s.Value))
 		return decimal.Decimal{}, false
 	}
 	if v.IsNegative() && !allowNegative {
-		d.Errorf(s, path, "must not be negative, got %s", s.Value)
+		d.Errorf(s, path, "must not be negative, got %s", excerpt.Show(s.Value))
 		return decimal.Decimal{}, false
 	}
 	return v, true
@@ -504,7 +534,7 @@ func (d *Doc) StringList(n *yaml.Node, path string) ([]string, bool) {
 			continue
 		}
 		if seen[s] {
-			d.Errorf(it, p, "%q is listed twice", s)
+			d.Errorf(it, p, "%s is listed twice", excerpt.Quote(s))
 			good = false
 			continue
 		}
@@ -536,13 +566,13 @@ func ParseDuration(s string) (time.Duration, error) {
 	if strings.HasSuffix(s, "d") {
 		days, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
 		if err != nil || days <= 0 || days > 36500 {
-			return 0, fmt.Errorf("%w: %q is not a positive number of days such as \"30d\"", ErrDuration, s)
+			return 0, fmt.Errorf("%w: %s is not a positive number of days such as \"30d\"", ErrDuration, excerpt.Quote(s))
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("%w: %q is not a positive duration such as \"15m\" or \"30d\"", ErrDuration, s)
+		return 0, fmt.Errorf("%w: %s is not a positive duration such as \"15m\" or \"30d\"", ErrDuration, excerpt.Quote(s))
 	}
 	return v, nil
 }
@@ -572,15 +602,43 @@ func (d *Doc) Time(n *yaml.Node, path string, loc *time.Location, kind TimeKind)
 }
 
 // ParseTime reads RFC 3339 with an offset, or a date (2006-01-02) in loc, as kind says.
+// As RFC 3339 (§5.6) says, T and Z may be lower case and an offset is at most 23:59.
+// A time the library cannot hold is refused: one outside the years 0001 to 9999 in its
+// own offset, or after the year 9999 in UTC (see voucher.CheckTime).
+// 0001-01-01T00:00:00Z is a time like any other.
 func ParseTime(s string, loc *time.Location, kind TimeKind) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+	t, ok := parseTime(s, loc, kind)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%s is not a time: want RFC 3339 with an offset (2026-03-02T10:00:00+08:00) or a date (2026-03-02)", excerpt.Quote(s))
 	}
-	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
-		if kind == EndOfDay {
-			return t.AddDate(0, 0, 1), nil
+	if y := t.Year(); y < 1 || y > 9999 || t.UTC().Year() > 9999 {
+		return time.Time{}, fmt.Errorf("%s is out of range: want a time in the years 0001 to 9999", excerpt.Quote(s))
+	}
+	return t, nil
+}
+
+// dateTimeRE is RFC 3339's date-time; parseTime checks the offset's range, time.Parse
+// the rest.
+var dateTimeRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$`)
+
+func parseTime(s string, loc *time.Location, kind TimeKind) (time.Time, bool) {
+	if len(s) > 64 {
+		return time.Time{}, false
+	}
+	if m := dateTimeRE.FindStringSubmatch(s); m != nil {
+		if m[1] > "23" || m[2] > "59" { // both "" without an offset
+			return time.Time{}, false
 		}
-		return t, nil
+		// Only T and Z can be letters here.
+		t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
+		return t, err == nil
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time: want RFC 3339 with an offset (2026-03-02T10:00:00+08:00) or a date (2026-03-02)", s)
+	t, err := time.ParseInLocation("2006-01-02", s, loc)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if kind == EndOfDay {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t, true
 }
