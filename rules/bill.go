@@ -118,15 +118,14 @@ func newBilling(b *voucher.Bill, org *voucher.Organization, at time.Time) (*bill
 		ch := &b.Charges[i]
 		o.Lines[i] = ch.Line
 		bl.incurred[i] = ch.IncurredAt
-		path := fmt.Sprintf("items[%d]", i)
 		if ch.IncurredAt.Before(b.Start) || !ch.IncurredAt.Before(b.End) {
-			bl.probs = append(bl.probs, voucher.FieldError{Field: path + ".incurred_at",
+			bl.probs = append(bl.probs, voucher.FieldError{Field: fmt.Sprintf("items[%d].incurred_at", i),
 				Problem: fmt.Sprintf("%s is outside the period %s to %s", ch.IncurredAt.Format(time.RFC3339),
 					b.Start.Format(time.RFC3339), b.End.Format(time.RFC3339))})
 		}
 		k, ok := bl.acctIdx[ch.Account]
 		if !ok {
-			bl.probs = append(bl.probs, voucher.FieldError{Field: path + ".account",
+			bl.probs = append(bl.probs, voucher.FieldError{Field: fmt.Sprintf("items[%d].account", i),
 				Problem: fmt.Sprintf("%q is not an account of this bill (%s)", ch.Account, strings.Join(bl.accts, ", "))})
 		}
 		bl.lineAcct[i] = k

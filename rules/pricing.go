@@ -29,6 +29,13 @@ type pricing struct {
 	bill *billing
 	// sk are the groups spend_desc chooses among (nil until an instrument uses it).
 	sk *spendKeys
+	// spendOpened is spendDesc's per-account table, all nil between instruments.
+	spendOpened []*spendAccount
+	// skuLocal is spendDesc's map of SKU groups to an account's, all -1 between uses.
+	skuLocal []int32
+	// prodLeft, skuLeft are spendDesc's sums per product and SKU group, all 0 between
+	// uses.
+	prodLeft, skuLeft []int64
 
 	amount   []int64 // list amount per line, in units
 	payable  []int64 // still payable per line
@@ -62,9 +69,9 @@ type pricing struct {
 	cands []cand  // scratch: the candidates of the current stage
 	order []int32 // scratch: the order they are visited in
 	memo  []memoMoney
-	small []voucher.Money         // a big order's money of 1 to len(small)-1 units, by units
-	big   map[int64]voucher.Money // a big order's money of more units
-	nRejs int                     // capacity for rejections, allocated at the first
+	small []voucher.Money // a big order's money of 1 to len(small)-1 units, by units
+	big   []memoMoney     // a big order's money of more units, by hash (see money)
+	nRejs int             // capacity for rejections, allocated at the first
 	buf   [8]memoMoney
 	// A small order's product index lives here (see groupLines).
 	i32Buf  [5*smallOrder + 1]int32
@@ -247,6 +254,12 @@ const smallWallet = 16
 // smallUnits bounds the amounts (in units) whose money a big order keeps, one per amount.
 const smallUnits = 1024
 
+// bigMemo is how many slots a big order's cache of larger amounts has.
+const (
+	bigMemoBits = 13
+	bigMemo     = 1 << bigMemoBits
+)
+
 // smallOrder is the number of lines up to which products are found by scanning, not a
 // map, and indexed in the pricing's own buffers.
 const smallOrder = 8
@@ -264,7 +277,7 @@ func (p *pricing) groupLines() {
 		i32, p.prods = make([]int32, 5*n+1), make([]string, 0, 16)
 		p.prodIdx = make(map[string]int32)
 		p.small = make([]voucher.Money, smallUnits)
-		p.big = make(map[int64]voucher.Money, n)
+		p.big = make([]memoMoney, bigMemo)
 	}
 	p.lineProd = i32[:n]
 	for li := range lines {
@@ -668,12 +681,13 @@ func (p *pricing) money(u int64) voucher.Money {
 	if p.big != nil {
 		// A big order's figures repeat (a line's total is its cash, unless something
 		// applied): one value per distinct amount.
-		m, ok := p.big[u]
-		if !ok {
-			m = voucher.MoneyFromUnits(u, p.e.cur)
-			p.big[u] = m
+		// A direct-mapped cache: a slot keeps the last amount that hashed to it, which
+		// shares most repeats for the cost of one multiplication.
+		slot := &p.big[uint64(u)*0x9E3779B97F4A7C15>>(64-bigMemoBits)]
+		if slot.units != u || slot.m.IsUnset() {
+			*slot = memoMoney{u, voucher.MoneyFromUnits(u, p.e.cur)}
 		}
-		return m
+		return slot.m
 	}
 	for i := range p.memo {
 		if p.memo[i].units == u {
@@ -1093,6 +1107,14 @@ func (p *pricing) quote() *voucher.Quote {
 
 // figures turns {total, discount, deducted, cash, non-invoiceable} units into Figures.
 func (p *pricing) figures(f [5]int64) voucher.Figures {
-	return voucher.Figures{Total: p.money(f[0]), Discount: p.money(f[1]), Deducted: p.money(f[2]),
-		Cash: p.money(f[3]), Invoiceable: p.money(f[0] - f[1] - f[4]), NonInvoiceable: p.money(f[4])}
+	total := p.money(f[0])
+	// Most lines pay their total in cash and invoice all of it: one value for the three.
+	same := func(u int64) voucher.Money {
+		if u == f[0] {
+			return total
+		}
+		return p.money(u)
+	}
+	return voucher.Figures{Total: total, Discount: p.money(f[1]), Deducted: p.money(f[2]),
+		Cash: same(f[3]), Invoiceable: same(f[0] - f[1] - f[4]), NonInvoiceable: p.money(f[4])}
 }

@@ -23,6 +23,14 @@ func (p *pricing) spendDesc(c *cand, take int64) ([]int32, []int64, int64) {
 	if p.bill != nil {
 		owner = p.bill.acctIdx[p.insts[c.idx].Account]
 	}
+	defer sd.release()
+	if a := sd.account(owner); a >= 0 {
+		// Most instruments are paid out by the first line they reach: found by a pass
+		// over the account's lines, without building its heaps.
+		if li := sd.firstLine(a); take <= p.payable[li] {
+			return []int32{li}, []int64{take}, take
+		}
+	}
 	left := take
 	for left > 0 {
 		a := sd.account(owner)
@@ -74,23 +82,50 @@ func (p *pricing) spendKeys() *spendKeys {
 	}
 	n := len(p.o.Lines)
 	sk := &spendKeys{sku: make([]int32, n), prodFirst: make([]int32, n)}
-	type key struct {
-		a, k int32
-		s    string
-	}
-	ids := map[key]int32{}
+	// Each line's SKU as a small number (0: none), then each (account, product, SKU)
+	// as one number, which a table (or, when that would be large, a map) turns into
+	// its group.
+	skuNum := map[string]int32{"": 0}
 	for li := range p.o.Lines {
 		s := p.o.Lines[li].SKU
-		kk := key{p.lineAcct(li), p.lineProd[li], s}
-		id, ok := ids[kk]
-		if !ok || s == "" {
-			id = int32(len(sk.skuFirst))
-			sk.skuFirst = append(sk.skuFirst, int32(li))
-			if s != "" {
-				ids[kk] = id
-			}
+		k, ok := skuNum[s]
+		if !ok {
+			k = int32(len(skuNum))
+			skuNum[s] = k
 		}
-		sk.sku[li] = id
+		sk.sku[li] = k
+	}
+	ns, np := int64(len(skuNum)), int64(len(p.prods))
+	var table []int32
+	var ids map[int64]int32
+	if size := int64(p.nAccounts()) * np * ns; size <= 4*int64(n)+64 {
+		table = make([]int32, size)
+	} else {
+		ids = map[int64]int32{}
+	}
+	group := func(li int) int32 { // a new group, whose first line is li
+		sk.skuFirst = append(sk.skuFirst, int32(li))
+		return int32(len(sk.skuFirst) - 1)
+	}
+	for li := range p.o.Lines {
+		s := int64(sk.sku[li])
+		key := (int64(p.lineAcct(li))*np+int64(p.lineProd[li]))*ns + s
+		switch {
+		case s == 0: // no SKU: a group of its own
+			sk.sku[li] = group(li)
+		case table != nil: // table holds group + 1, 0 for none yet
+			if table[key] == 0 {
+				table[key] = group(li) + 1
+			}
+			sk.sku[li] = table[key] - 1
+		default:
+			g, ok := ids[key]
+			if !ok {
+				g = group(li)
+				ids[key] = g
+			}
+			sk.sku[li] = g
+		}
 	}
 	// Each product's lines in line order: the first of each account's is its first.
 	seen := make([]int32, p.nAccounts()) // product k+1 once the account is seen in k
@@ -127,14 +162,19 @@ type spend struct {
 	reached func(yield func(int32) bool)
 	accts   maxHeap // accounts other than the owner, by what is left
 	keys    heapItems
-	opened  []*spendAccount // per account; nil until opened
-	heap    bool            // accts has been built
+	opened  []*spendAccount // per account; nil until opened (the quote's, see release)
+	// openedList: the accounts opened, in the order they were.
+	openedList []int32
+	heap       bool // accts has been built
 	// prodGroup is scratch for open: each product's group in the account opened, -1.
 	prodGroup []int32
 }
 
 func newSpend(p *pricing, c *cand) *spend {
-	sd := &spend{p: p, c: c, sk: p.spendKeys(), opened: make([]*spendAccount, p.nAccounts())}
+	if p.spendOpened == nil {
+		p.spendOpened = make([]*spendAccount, p.nAccounts())
+	}
+	sd := &spend{p: p, c: c, sk: p.spendKeys(), opened: p.spendOpened}
 	if p.bill != nil && c.rch.eff == nil {
 		p.bill.spendSource(p, c, sd)
 		return sd
@@ -235,20 +275,68 @@ func (sd *spend) open(a int32) *spendAccount {
 	if acct := sd.opened[a]; acct != nil {
 		return acct
 	}
-	from := len(sd.idx)
-	for _, li := range sd.lines(a) {
-		sd.idx = append(sd.idx, li)
+	from, lines := len(sd.idx), sd.lines(a)
+	sd.idx = append(slices.Grow(sd.idx, len(lines)), lines...)
+	sd.left, sd.share = slices.Grow(sd.left, len(lines)), slices.Grow(sd.share, len(lines))
+	sd.skuOf = slices.Grow(sd.skuOf, len(lines))
+	for _, li := range lines {
 		sd.left = append(sd.left, sd.p.payable[li])
 		sd.share = append(sd.share, 0)
 		sd.skuOf = append(sd.skuOf, 0)
 	}
-	js := make([]int32, len(sd.idx)-from)
-	for k := range js {
-		js[k] = int32(from + k)
-	}
-	acct := newSpendAccount(sd, js)
+	acct := newSpendAccount(sd, int32(from), int32(len(sd.idx)))
 	sd.opened[a] = acct
+	sd.openedList = append(sd.openedList, a)
 	return acct
+}
+
+// firstLine is the line account a pays first (as open and next would find it), by
+// passes over its lines: what each product and SKU group has left, the product with
+// the most, its SKU group with the most, and in it the line with the most.
+func (sd *spend) firstLine(a int32) int32 {
+	p, sk := sd.p, sd.sk
+	lines := sd.lines(a)
+	if p.prodLeft == nil {
+		p.prodLeft, p.skuLeft = make([]int64, len(p.prods)), make([]int64, len(sk.skuFirst))
+	}
+	for _, li := range lines {
+		p.prodLeft[p.lineProd[li]] += p.payable[li]
+		p.skuLeft[sk.sku[li]] += p.payable[li]
+	}
+	best := lines[0]
+	for _, li := range lines[1:] {
+		k, b := p.lineProd[li], p.lineProd[best]
+		if p.prodLeft[k] > p.prodLeft[b] || p.prodLeft[k] == p.prodLeft[b] && sk.prodFirst[li] < sk.prodFirst[best] {
+			best = li
+		}
+	}
+	k := p.lineProd[best]
+	for _, li := range lines {
+		if p.lineProd[li] != k {
+			continue
+		}
+		g, b := sk.sku[li], sk.sku[best]
+		switch {
+		case g == b:
+			if p.payable[li] > p.payable[best] || p.payable[li] == p.payable[best] && li < best {
+				best = li
+			}
+		case p.skuLeft[g] > p.skuLeft[b] || p.skuLeft[g] == p.skuLeft[b] && sk.skuFirst[g] < sk.skuFirst[b]:
+			best = li
+		}
+	}
+	for _, li := range lines {
+		p.prodLeft[p.lineProd[li]], p.skuLeft[sk.sku[li]] = 0, 0
+	}
+	return best
+}
+
+// release clears the accounts opened, so that the next spendDesc of the quote can use
+// opened again: one slice per quote, not one per instrument.
+func (sd *spend) release() {
+	for _, a := range sd.openedList {
+		sd.opened[a] = nil
+	}
 }
 
 // paid records that position j of account a took t.
@@ -260,51 +348,45 @@ func (sd *spend) paid(a int32, acct *spendAccount, j int32, t int64) {
 	}
 }
 
-// spendAccount is one account's lines: sorted by SKU group, then amount left (largest
-// first) and line, so that each SKU's next line is the one at its cursor. Its SKU
-// groups are numbered densely from 0, and so are its product groups.
+// spendAccount is one account's lines, grouped by SKU group; each group's positions
+// are a heap by amount left (largest first), then line, so that the SKU's next line
+// is the first of its range. Grouping is linear and a heap is built in linear time, so
+// an instrument that pays a few lines of a large account costs what reading them
+// costs, not a sort. Its SKU groups are numbered densely from 0, and so are its
+// product groups.
 type spendAccount struct {
 	sd    *spend
-	js    []int32 // positions, sorted
+	js    []int32 // positions, grouped
 	sum   int64   // left on the account
 	prods maxHeap // product groups, by what is left
 	skus  []maxHeap
-	// Per SKU group: the end of its range of js, its cursor, its product group.
+	// Per SKU group: its range of js (a heap), from skuCur to skuEnd; its product group.
 	skuEnd, skuCur, skuProd []int32
 	prodKeys, skuKeys       heapItems
 }
 
-func newSpendAccount(sd *spend, js []int32) *spendAccount {
-	p, sk := sd.p, sd.sk
-	slices.SortFunc(js, func(x, y int32) int {
-		if c := cmp.Compare(sk.sku[sd.idx[x]], sk.sku[sd.idx[y]]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(sd.left[y], sd.left[x]); c != 0 {
-			return c
-		}
-		return cmp.Compare(sd.idx[x], sd.idx[y])
-	})
+func newSpendAccount(sd *spend, from, to int32) *spendAccount {
+	p := sd.p
+	acct := &spendAccount{sd: sd}
+	acct.js = acct.group(from, to)
 	if sd.prodGroup == nil {
 		sd.prodGroup = make([]int32, len(p.prods))
 		for k := range sd.prodGroup {
 			sd.prodGroup[k] = -1
 		}
 	}
-	acct := &spendAccount{sd: sd, js: js}
+	nSKU := len(acct.skuEnd)
 	var prodList []int32 // each product group's product
 	var prodSum []int64
-	for start := 0; start < len(js); {
-		li := sd.idx[js[start]]
-		sku := sk.sku[li]
-		end := start
-		var sum int64
-		for end < len(js) && sk.sku[sd.idx[js[end]]] == sku {
-			sd.skuOf[js[end]] = int32(len(acct.skuEnd))
-			sum += sd.left[js[end]]
-			end++
+	skuSum := make([]int64, nSKU)
+	acct.skuProd = make([]int32, nSKU)
+	for g := range nSKU {
+		rng := acct.js[acct.skuCur[g]:acct.skuEnd[g]]
+		acct.heapify(rng)
+		for _, j := range rng {
+			skuSum[g] += sd.left[j]
 		}
-		k := p.lineProd[li]
+		k := p.lineProd[sd.idx[rng[0]]]
 		pg := sd.prodGroup[k]
 		if pg < 0 {
 			pg = int32(len(prodList))
@@ -312,14 +394,11 @@ func newSpendAccount(sd *spend, js []int32) *spendAccount {
 			prodList = append(prodList, k)
 			prodSum = append(prodSum, 0)
 		}
-		prodSum[pg] += sum
-		acct.skuEnd = append(acct.skuEnd, int32(end))
-		acct.skuCur = append(acct.skuCur, int32(start))
-		acct.skuProd = append(acct.skuProd, pg)
-		acct.sum += sum
-		start = end
+		prodSum[pg] += skuSum[g]
+		acct.skuProd[g] = pg
+		acct.sum += skuSum[g]
 	}
-	nSKU, nProd := len(acct.skuEnd), len(prodList)
+	nProd := len(prodList)
 	acct.skuKeys, acct.prodKeys = newHeapItems(nSKU), newHeapItems(nProd)
 	acct.prods = maxHeap{it: &acct.prodKeys}
 	acct.skus = make([]maxHeap, nProd)
@@ -327,21 +406,93 @@ func newSpendAccount(sd *spend, js []int32) *spendAccount {
 		acct.skus[pg] = maxHeap{it: &acct.skuKeys}
 	}
 	for g := range int32(nSKU) {
-		li := sd.idx[js[acct.skuCur[g]]]
-		end := acct.skuEnd[g]
-		start := acct.skuCur[g]
-		var sum int64
-		for _, j := range js[start:end] {
-			sum += sd.left[j]
-		}
-		acct.skus[acct.skuProd[g]].push(g, sum, sk.skuFirst[sk.sku[li]])
+		li := sd.idx[acct.js[acct.skuCur[g]]]
+		acct.skus[acct.skuProd[g]].add(g, skuSum[g], sd.sk.skuFirst[sd.sk.sku[li]])
+	}
+	for pg := range acct.skus {
+		acct.skus[pg].build()
 	}
 	for pg, k := range prodList {
 		sd.prodGroup[k] = -1
-		li := sd.idx[js[acct.skuCur[acct.skus[pg].h[0]]]]
-		acct.prods.push(int32(pg), prodSum[pg], sk.prodFirst[li])
+		li := sd.idx[acct.js[acct.skuCur[acct.skus[pg].h[0]]]]
+		acct.prods.push(int32(pg), prodSum[pg], sd.sk.prodFirst[li])
 	}
 	return acct
+}
+
+// group returns positions from to to grouped by SKU group (numbered in order of first
+// appearance), each group in line order, and sets each group's range and each
+// position's group (skuOf).
+func (acct *spendAccount) group(from, to int32) []int32 {
+	sd := acct.sd
+	sk := sd.sk
+	if sd.p.skuLocal == nil {
+		sd.p.skuLocal = make([]int32, len(sk.skuFirst))
+		for i := range sd.p.skuLocal {
+			sd.p.skuLocal[i] = -1
+		}
+	}
+	local := sd.p.skuLocal // the quote's SKU group -> this account's; -1 between uses
+	var count []int32
+	for j := from; j < to; j++ {
+		g := sk.sku[sd.idx[j]]
+		if local[g] < 0 {
+			local[g] = int32(len(count))
+			count = append(count, 0)
+		}
+		count[local[g]]++
+		sd.skuOf[j] = local[g]
+	}
+	acct.skuCur, acct.skuEnd = make([]int32, len(count)), make([]int32, len(count))
+	var at int32
+	for g, c := range count {
+		acct.skuCur[g] = at
+		at += c
+		acct.skuEnd[g] = at
+	}
+	next := count[:0]
+	next = append(next, acct.skuCur...)
+	out := make([]int32, to-from)
+	for j := from; j < to; j++ {
+		g := sd.skuOf[j]
+		out[next[g]] = j
+		next[g]++
+		local[sk.sku[sd.idx[j]]] = -1
+	}
+	return out
+}
+
+// before reports whether position x is paid before position y of the same SKU group:
+// more left, then the earlier line.
+func (acct *spendAccount) before(x, y int32) bool {
+	left, idx := acct.sd.left, acct.sd.idx
+	if left[x] != left[y] {
+		return left[x] > left[y]
+	}
+	return idx[x] < idx[y]
+}
+
+func (acct *spendAccount) heapify(h []int32) {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		acct.siftDown(h, i)
+	}
+}
+
+func (acct *spendAccount) siftDown(h []int32, i int) {
+	for {
+		l, best := 2*i+1, i
+		if l < len(h) && acct.before(h[l], h[best]) {
+			best = l
+		}
+		if r := l + 1; r < len(h) && acct.before(h[r], h[best]) {
+			best = r
+		}
+		if best == i {
+			return
+		}
+		h[i], h[best] = h[best], h[i]
+		i = best
+	}
 }
 
 // next is the position to pay next: the top product's top SKU's next line.
@@ -351,19 +502,23 @@ func (acct *spendAccount) next() int32 {
 	return acct.js[acct.skuCur[g]]
 }
 
-// paid records that position j took t: the SKU, the product and the account have that
-// much less left; a line paid in full is done.
+// paid records that position j, its SKU group's next, took t: the SKU, the product and
+// the account have that much less left; a line paid in full leaves its group's heap.
 func (acct *spendAccount) paid(j int32, t int64) {
 	g := acct.sd.skuOf[j]
 	pg := acct.skuProd[g]
 	acct.sum -= t
 	acct.skus[pg].set(g, acct.skuKeys.key[g]-t)
+	start, end := acct.skuCur[g], acct.skuEnd[g]
 	if acct.sd.left[j] == 0 {
-		acct.skuCur[g]++
-		if acct.skuCur[g] == acct.skuEnd[g] {
+		end--
+		acct.js[start] = acct.js[end]
+		acct.skuEnd[g] = end
+		if start == end {
 			acct.skus[pg].remove(g)
 		}
 	}
+	acct.siftDown(acct.js[start:end], 0) // the top has less left, or is another
 	acct.prods.set(pg, acct.prodKeys.key[pg]-t)
 	if len(acct.skus[pg].h) == 0 {
 		acct.prods.remove(pg)
@@ -439,6 +594,20 @@ func (m *maxHeap) down(i int) {
 		}
 		m.swap(i, best)
 		i = best
+	}
+}
+
+// add puts id in the heap without ordering it: build orders what add put in, in
+// linear time, before the heap is used.
+func (m *maxHeap) add(id int32, key int64, tie int32) {
+	m.it.key[id], m.it.tie[id] = key, tie
+	m.h = append(m.h, id)
+	m.it.pos[id] = int32(len(m.h) - 1)
+}
+
+func (m *maxHeap) build() {
+	for i := len(m.h)/2 - 1; i >= 0; i-- {
+		m.down(i)
 	}
 }
 

@@ -364,10 +364,10 @@ const benchAccounts = 256
 // voucher that expires (accounts expire one after another, a minute apart), and a
 // coupon; and one order per account, of one or two lines, a new purchase (the coupon
 // applies the first time) or a renewal.
-func benchWallet(tb testing.TB) (*voucher.Wallet, []voucher.Order, time.Time) {
+func benchWallet(tb testing.TB, opts ...memory.Option) (*voucher.Wallet, []voucher.Order, time.Time) {
 	tb.Helper()
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, cst)
-	w := engineWallet(tb, "aliyun")
+	w := voucher.NewWallet(engine(tb, "aliyun"), memory.New(opts...))
 	orders := make([]voucher.Order, 0, benchAccounts)
 	for a := 0; a < benchAccounts; a++ {
 		acct := fmt.Sprintf("acct-%d", a)

@@ -36,6 +36,12 @@ func FromDecimal(d decimal.Decimal, scale int32, mode Mode) (int64, bool) {
 		}
 		return u, true
 	}
+	if d.NumDigits() <= 18 {
+		// Finer than scale, with a coefficient that fits: rounded in integers.
+		if p, ok := Pow10(int(-scale - exp)); ok {
+			return roundUnits(d.CoefficientInt64(), p, mode)
+		}
+	}
 	var r decimal.Decimal
 	switch mode {
 	case HalfEven:
@@ -82,4 +88,34 @@ func Exact(d decimal.Decimal, scale int32) (int64, bool) {
 		}
 	}
 	return FromDecimal(d, scale, Down)
+}
+
+// roundUnits is c / p rounded by mode (p a power of ten above 1), if it is within
+// MaxUnits.
+func roundUnits(c, p int64, mode Mode) (int64, bool) {
+	neg := c < 0
+	if neg {
+		c = -c
+	}
+	q, r := c/p, c%p
+	var up bool
+	switch mode {
+	case HalfEven:
+		up = 2*r > p || 2*r == p && q%2 == 1
+	case Down:
+	case Up:
+		up = r != 0
+	default:
+		up = 2*r >= p
+	}
+	if up {
+		q++
+	}
+	if q > MaxUnits {
+		return 0, false
+	}
+	if neg {
+		q = -q
+	}
+	return q, true
 }
