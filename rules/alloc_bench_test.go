@@ -16,7 +16,7 @@ import (
 // the buyer, under the built-in gcp (proportional) and aws (largest_line_first) rule
 // sets. Run them with
 //
-//	go test -run x -bench BenchmarkAlloc -benchmem -benchtime 3x ./rules
+//	go test -run '^$' -bench BenchmarkAlloc -benchmem -benchtime 3x ./rules
 //
 // What a quote costs is now bounded by what it says: a proportional split lists every
 // line that gets a unit, so a credit of u units over n lines in scope lists up to
@@ -112,6 +112,12 @@ func BenchmarkAllocGCP19000Lines9000Credits(b *testing.B) {
 // every credit, and making that list is most of the cost.
 func BenchmarkAllocGCP19000Lines9000LargeCredits(b *testing.B) {
 	benchBigBill(b, "gcp", newBigBill(3, gcpBillProducts, 19_000, 9_000, 20_000))
+}
+
+// The reported shape under aws's spend_desc: each credit pays the lines it reaches
+// largest first, and most are paid out by the first line they reach.
+func BenchmarkAllocAWS19000Lines9000Credits(b *testing.B) {
+	benchBigBill(b, "aws", newBigBill(3, awsBillProducts, 19_000, 9_000, 600))
 }
 
 // 100,000 lines, 1,000 credits, proportional (gcp).

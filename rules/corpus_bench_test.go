@@ -21,7 +21,7 @@ const corpusLimit = time.Second
 // that does not fail to parse, or that takes more than a second a parse on average,
 // fails the benchmark:
 //
-//	go test -run x -bench BenchmarkMalformedCorpus -benchtime 3x ./rules
+//	go test -run '^$' -bench BenchmarkMalformedCorpus -benchtime 3x ./rules
 func BenchmarkMalformedCorpus(b *testing.B) {
 	dirs := []struct {
 		dir   string

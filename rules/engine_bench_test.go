@@ -8,7 +8,7 @@ import (
 	"github.com/voucherkit/voucherkit/voucher"
 )
 
-// go test -run x -bench . -benchmem ./rules
+// go test -run '^$' -bench . -benchmem ./rules
 
 // A checkout page's quote: one line, a promo code, a coupon and a voucher (aliyun).
 func BenchmarkQuoteOneLineThreeInstruments(b *testing.B) {

@@ -87,7 +87,7 @@ func TestBigGCPScenario(t *testing.T) {
 	t.Logf("%d bytes of YAML", len(data))
 }
 
-// go test -run x -bench BigGCPScenario -benchmem -benchtime 3x ./scenario
+// go test -run '^$' -bench BigGCPScenario -benchmem -benchtime 3x ./scenario
 func BenchmarkBigGCPScenario(b *testing.B) {
 	data, _, _ := bigGCPScenario(19_000, 9_000)
 	b.Run("parse", func(b *testing.B) {

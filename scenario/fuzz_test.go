@@ -1,6 +1,6 @@
 package scenario_test
 
-// go test -run x -fuzz '^FuzzParseScenario$' -fuzztime 5m -parallel 1 ./scenario
+// go test -run '^$' -fuzz '^FuzzParseScenario$' -fuzztime 5m -parallel 1 ./scenario
 
 import (
 	"errors"

@@ -51,7 +51,7 @@ func benchOrders(n, instruments int) simulate.Source {
 // instruments under aliyun (no decision trace), and reports orders/s and the
 // process's peak resident memory (VmHWM). Run it alone, so the peak is its own:
 //
-//	go test -run x -bench Simulate1M -benchtime 1x ./simulate
+//	go test -run '^$' -bench Simulate1M -benchtime 1x ./simulate
 func BenchmarkSimulate1MOrders10kInstruments(b *testing.B) {
 	const orders, instruments = 1_000_000, 10_000
 	sets := []simulate.RuleSet{{Name: "aliyun", Pricer: engine(b, "aliyun", rules.WithTrace(false)), Instruments: benchWallet(instruments)}}

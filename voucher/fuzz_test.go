@@ -2,8 +2,8 @@ package voucher_test
 
 // Fuzz targets of the voucher package, seeded from the project's real files:
 //
-//	go test -run x -fuzz '^FuzzParseMoney$'  -fuzztime 5m -parallel 1 ./voucher
-//	go test -run x -fuzz '^FuzzWalletSteps$' -fuzztime 5m -parallel 1 ./voucher
+//	go test -run '^$' -fuzz '^FuzzParseMoney$'  -fuzztime 5m -parallel 1 ./voucher
+//	go test -run '^$' -fuzz '^FuzzWalletSteps$' -fuzztime 5m -parallel 1 ./voucher
 //
 // Without -fuzz, `go test` runs each target over its seeds only. (The allocator's
 // fuzz target, FuzzProportional, is in internal/fixed with the allocator.)

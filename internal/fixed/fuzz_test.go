@@ -3,7 +3,7 @@ package fixed
 // The allocator's fuzz target (it was voucher's FuzzAllocate while the allocator was
 // voucher.Allocate):
 //
-//	go test -run x -fuzz '^FuzzProportional$' -fuzztime 5m -parallel 1 ./internal/fixed
+//	go test -run '^$' -fuzz '^FuzzProportional$' -fuzztime 5m -parallel 1 ./internal/fixed
 
 import (
 	"math"

@@ -302,7 +302,7 @@ func TestSplitterScratchSizes(t *testing.T) {
 	}
 }
 
-// go test -run x -bench Split -benchmem ./internal/fixed
+// go test -run '^$' -bench Split -benchmem ./internal/fixed
 
 func benchWeights(n int) []int64 {
 	r := rand.New(rand.NewPCG(1, 1))

@@ -23,7 +23,7 @@ import (
 // built-in TPC-B, in one run:
 //
 //	VOUCHERKIT_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
-//	  go test -run x -bench Checkout -benchtime 10s ./store/postgres
+//	  go test -run '^$' -bench Checkout -benchtime 10s ./store/postgres
 //
 // pgbench initialises a database of its own (scale 16; dropped at the end); then each
 // sub-benchmark runs pgbench (16 clients, 2 threads, 10 s) right before it measures, so
