@@ -203,15 +203,23 @@ func (m *memberFile) DecodeYAML(c *yamlx.Ctx, n *yaml.Node, path string) bool {
 	var p plain
 	ok := yamlx.Decode(c, n, path, &p)
 	*m = memberFile(p)
+	if ok && p.JoinedAt == nil && p.LeftAt == nil {
+		// The spec: the mapping has "either time or both"; a member throughout is
+		// written as its account id.
+		c.Doc.Errorf(n, path, "a member given as a mapping has joined_at, left_at or both; write a member throughout as its account id")
+		return false
+	}
 	return ok
 }
 
 // JSONSchema is an account id or the mapping.
 func (*memberFile) JSONSchema() map[string]any {
 	type plain memberFile
+	mapping := yamlx.SchemaOf(plain{})
+	mapping["anyOf"] = []any{map[string]any{"required": []string{"joined_at"}}, map[string]any{"required": []string{"left_at"}}}
 	return map[string]any{"oneOf": []any{
 		map[string]any{"type": []string{"string", "integer"}, "minLength": 1, "maxLength": yamlx.MaxString},
-		yamlx.SchemaOf(plain{}),
+		mapping,
 	}}
 }
 

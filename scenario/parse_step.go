@@ -196,7 +196,7 @@ func (p *parser) expect(f expectFile, path string, st *Step) Expect {
 		e.Lines = p.lines(f.Lines, st)
 	}
 	if given["accounts"] {
-		e.Accounts = p.accountsExpect(f.Accounts, st)
+		e.Accounts = p.accountsExpect(f.Accounts)
 	}
 	if given["wallet"] {
 		e.Wallet = p.walletExpect(f.Wallet)

@@ -104,3 +104,18 @@ func TestFiles(t *testing.T) {
 		filepath.Join(dir, "a.yml"), filepath.Join(dir, "b.yaml"), filepath.Join(dir, "sub/c.yaml"), "missing.yaml",
 	}, files)
 }
+
+// An accounts expectation naming an account without a charge in the settle is a
+// mismatch of that step; the file is valid and every step runs.
+func TestRunAccountsWithoutCharge(t *testing.T) {
+	s, err := Load("testdata/failing/settle-accounts-no-charge.yaml")
+	require.NoError(t, err)
+	res := Run(s)
+	assert.Equal(t, 2, res.Steps)
+	require.Len(t, res.Mismatches, 2, res.Report())
+	m := res.Mismatches[0]
+	assert.Equal(t, "accounts.someone", m.Key)
+	assert.Equal(t, "an account with a charge", m.Expected)
+	assert.Equal(t, "no charge of this account", m.Got)
+	assert.Equal(t, "cash", res.Mismatches[1].Key, "the second step ran: its cash is 2.00, not 3")
+}
