@@ -75,10 +75,7 @@ func (p *parser) step(f stepFile, path string, num int) (Step, bool) {
 func (p *parser) stepOptions(f stepFile, st *Step, path string) {
 	st.At = f.At
 	if p.ctx.Has(yamlx.Join(path, "at")) {
-		switch st.Action {
-		case ActionAdvance:
-			p.ctx.KeyErrorf(yamlx.Join(path, "at"), "an advance step moves the clock itself; give the time to advance, not at")
-		case ActionSettle:
+		if st.Action == ActionSettle {
 			p.ctx.KeyErrorf(yamlx.Join(path, "at"), "a settle takes no at: it happens at its period's last instant")
 		}
 	}

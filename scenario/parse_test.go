@@ -214,11 +214,11 @@ steps:
     expect: {error: invalid_order}
   - quote: {id: q2, type: new, payment: subscription, items: [{id: l1, product: ecs, amount: "-1"}, {id: l1, product: ecs, amount: "1", currency: USD}]}
     expect: {error: invalid_order}
-  - at: 2026-03-01
-    advance: 2026-03-01
+  - hold: 5m
+    advance: 2026-03-03
 `))
-	require.Error(t, err, "at and advance together are refused")
-	assert.Contains(t, err.Error(), "step-errors.yaml:10:5: steps[2].at: an advance step moves the clock itself")
+	require.Error(t, err, "a hold on an advance is refused")
+	assert.Contains(t, err.Error(), "step-errors.yaml:10:5: steps[2].hold: applies to reserve steps only, not to advance")
 	assert.NotContains(t, err.Error(), "steps[0]")
 	assert.NotContains(t, err.Error(), "steps[1]")
 }

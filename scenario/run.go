@@ -153,15 +153,20 @@ func (rn *runner) do(st *Step) outcome {
 	if st.At != nil {
 		at = *st.At
 	}
-	switch st.Action {
-	case ActionAdvance:
-		at = st.To
-	case ActionSettle:
+	if st.Action == ActionSettle {
 		at = st.Bill.At()
 	}
 	if at.Before(rn.now) {
 		return outcome{err: fmt.Errorf("%w: %s is before the scenario's clock %s", voucher.ErrClockBackwards,
 			at.Format(time.RFC3339Nano), rn.now.Format(time.RFC3339Nano))}
+	}
+	if st.Action == ActionAdvance {
+		// An advance with an at moves the clock to at, then on to its time.
+		if st.To.Before(at) {
+			return outcome{err: fmt.Errorf("%w: advance to %s is before the step's time %s", voucher.ErrClockBackwards,
+				st.To.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))}
+		}
+		at = st.To
 	}
 	ctx, w := rn.ctx, rn.w
 	var o outcome
