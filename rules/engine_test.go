@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -363,11 +364,31 @@ func runRejectionCases(t *testing.T, cases []rejectionCase) {
 	}
 }
 
+// TestRejectionReasons checks every rejection reason, and the boundary just short of
+// each, one instrument at a time. The cases are grouped below by what they check; each
+// keeps its own subtest name.
 func TestRejectionReasons(t *testing.T) {
-	v := func(id, bal string) voucher.Instrument { return deductionOf("voucher", id, bal) }
-	c := func(id, a string) voucher.Instrument { return fixedOf("coupon", id, a) }
-	first := boolRef(true)
-	runRejectionCases(t, []rejectionCase{
+	runRejectionCases(t, slices.Concat(
+		ownerAndUseRejections(),
+		expiryRejections(t),
+		activationAndHoldRejections(t),
+		orderFitRejections(t),
+		scopeAndSpendRejections(),
+		stackingRejections(),
+	))
+}
+
+// rejVoucher is a voucher (a deduction) with the given balance, and rejCoupon a coupon
+// (a fixed discount) of the given amount: what most rejection cases start from.
+func rejVoucher(id, balance string) voucher.Instrument { return deductionOf("voucher", id, balance) }
+
+func rejCoupon(id, amount string) voucher.Instrument { return fixedOf("coupon", id, amount) }
+
+// ownerAndUseRejections: another account's instrument (not_owner), and instruments
+// with no balance or redemption left (used_up), against one with a redemption left.
+func ownerAndUseRejections() []rejectionCase {
+	v, c := rejVoucher, rejCoupon
+	return []rejectionCase{
 		{name: "not_owner: another account's voucher named in use", key: "v",
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Account = "acct-2" })},
 			use:    []string{"v"}, want: voucher.ReasonNotOwner},
@@ -383,6 +404,15 @@ func TestRejectionReasons(t *testing.T) {
 		{name: "not used_up: discount with one of two redemptions left", key: "c",
 			wallet: []voucher.Instrument{changed(c("c", "10"), func(i *voucher.Instrument) { i.MaxRedemptions = voucher.Ptr(2); i.Redeemed = 1 })},
 			use:    []string{"c"}, wantTake: "10"},
+	}
+}
+
+// expiryRejections: expired at expires_at (in any zone) or at the end of the aliyun
+// coupon's validity after its claim, and not one nanosecond before; expires_at wins
+// over the claim period.
+func expiryRejections(t *testing.T) []rejectionCase {
+	v := rejVoucher
+	return []rejectionCase{
 		{name: "expired: at == expires_at", key: "v",
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(pricedAt) })},
 			use:    []string{"v"}, want: voucher.ReasonExpired},
@@ -411,6 +441,15 @@ func TestRejectionReasons(t *testing.T) {
 				i.ExpiresAt = voucher.Ptr(pricedAt.Add(time.Hour))
 			})},
 			use: []string{"c"}, wantTake: "10"},
+	}
+}
+
+// activationAndHoldRejections: not yet effective (an aws credit before its activation,
+// an instrument before effective_at), pending activation, and held (the whole balance or
+// every remaining redemption held by other orders), each against its boundary.
+func activationAndHoldRejections(t *testing.T) []rejectionCase {
+	v, c := rejVoucher, rejCoupon
+	return []rejectionCase{
 		{name: "not_yet_effective: an aws credit activated after the charge", key: "c", rules: awsSource(t),
 			order:  func(o *voucher.Order) { o.Type, o.Payment = voucher.OrderUsage, voucher.PayAsYouGo },
 			wallet: []voucher.Instrument{changed(deductionOf("credit", "c", "25"), func(i *voucher.Instrument) { i.ActivatedAt = voucher.Ptr(pricedAt.Add(time.Nanosecond)) })},
@@ -442,6 +481,15 @@ func TestRejectionReasons(t *testing.T) {
 		{name: "effective: at == effective_at", key: "v",
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.EffectiveAt = voucher.Ptr(pricedAt) })},
 			use:    []string{"v"}, wantTake: "50"},
+	}
+}
+
+// orderFitRejections: whether the instrument fits the order: its currency, the order
+// and payment types, and first_purchase_only (the instrument's, or its type's default).
+func orderFitRejections(t *testing.T) []rejectionCase {
+	v, c := rejVoucher, rejCoupon
+	first := boolRef(true)
+	return []rejectionCase{
 		{name: "currency_mismatch: USD voucher on a CNY order", key: "v",
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Currency = "USD" })},
 			use:    []string{"v"}, want: voucher.ReasonCurrencyMismatch},
@@ -489,6 +537,14 @@ func TestRejectionReasons(t *testing.T) {
 			rules:  aliyunSource(t),
 			wallet: []voucher.Instrument{fixedOf("coupon", "c", "10")},
 			use:    []string{"c"}, want: voucher.ReasonFirstPurchaseOnly},
+	}
+}
+
+// scopeAndSpendRejections: product_scope (products, exclude_products, never-covered
+// products) and min_spend (in-scope lines only, after what earlier instruments took).
+func scopeAndSpendRejections() []rejectionCase {
+	v, c := rejVoucher, rejCoupon
+	return []rejectionCase{
 		{name: "product_scope: no line in products", key: "v",
 			wallet: []voucher.Instrument{changed(v("v", "50"), func(i *voucher.Instrument) { i.Products = []string{"rds"} })},
 			use:    []string{"v"}, want: voucher.ReasonProductScope},
@@ -531,6 +587,14 @@ func TestRejectionReasons(t *testing.T) {
 		{name: "min_spend: same stage, order of use matters", key: "m2",
 			wallet: []voucher.Instrument{fixedOf("multi", "m1", "10"), changed(fixedOf("multi", "m2", "10"), func(i *voucher.Instrument) { i.MinSpend = voucher.Ptr(amt("95")) })},
 			use:    []string{"m2", "m1"}, wantTake: "10"},
+	}
+}
+
+// stackingRejections: what other instruments of the order leave: per_order_limit,
+// not_selected, and nothing_left (paid in full, or rounded to zero).
+func stackingRejections() []rejectionCase {
+	v, c := rejVoucher, rejCoupon
+	return []rejectionCase{
 		{name: "per_order_limit: second voucher named in use", key: "v2",
 			wallet: []voucher.Instrument{v("v1", "10"), v("v2", "10")},
 			use:    []string{"v1", "v2"}, want: voucher.ReasonPerOrderLimit},
@@ -563,7 +627,7 @@ func TestRejectionReasons(t *testing.T) {
 			lines:  []voucher.Line{itemOf("l1", "ecs", "0.50")},
 			wallet: []voucher.Instrument{percentOf("coupon", "c", "1")},
 			use:    []string{"c"}, wantTake: "0.01"},
-	})
+	}
 }
 
 // aliyunSource is the built-in aliyun rule set's text.

@@ -85,11 +85,34 @@ func (g *propertyGen) order() voucher.Order {
 	return o
 }
 
+// instrument draws instrument i of a random type: its owner or code, its value, its
+// conditions and its times. (The draws are made in a fixed order, so that a seed
+// always gives the same case.)
 func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
 	typ := g.types[g.r.Intn(len(g.types))]
 	it, _ := g.rs.Type(typ)
 	in := voucher.Instrument{ID: string(rune("aAbBzZ"[g.r.Intn(6)])) + strconv.Itoa(i), Type: typ, Account: buyerAcct,
 		IssuedAt: voucher.Ptr(g.at.Add(-time.Duration(g.r.Intn(1000)) * time.Hour))}
+	g.owner(&in, it, i, codes)
+	if g.r.Intn(20) == 0 {
+		in.Currency = "USD"
+		if g.rs.Currency.Code() == "USD" {
+			in.Currency = "CNY"
+		}
+	}
+	if it.Kind == voucher.Deduction {
+		g.deductionValue(&in)
+	} else {
+		g.discountValue(&in)
+	}
+	g.conditions(&in)
+	g.times(&in)
+	return in
+}
+
+// owner makes in a typed-in code (sometimes one another instrument has too), another
+// account's, or waiting for activation; or leaves it the buyer's.
+func (g *propertyGen) owner(in *voucher.Instrument, it *rules.InstrumentType, i int, codes []string) {
 	switch {
 	case it.TypedCode:
 		in.Account = ""
@@ -106,50 +129,56 @@ func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
 	case g.r.Intn(8) == 0:
 		in.Account, in.Code, in.PendingActivation = "", "ACT"+strconv.Itoa(i), true
 	}
-	if g.r.Intn(20) == 0 {
-		in.Currency = "USD"
-		if g.rs.Currency.Code() == "USD" {
-			in.Currency = "CNY"
+}
+
+// deductionValue draws a deduction's face value, its balance (sometimes zero, or a
+// part of the face value) and what of it is held.
+func (g *propertyGen) deductionValue(in *voucher.Instrument) {
+	in.Amount = g.amount(60000)
+	in.Balance = voucher.Ptr(in.Amount)
+	if in.Amount.IsZero() {
+		// A deduction's face value is above zero; one that is used up has a zero balance.
+		in.Amount, in.Balance = decimal.New(100, 0), voucher.Ptr(decimal.Zero)
+	}
+	if g.r.Intn(3) == 0 && in.Amount.Sign() > 0 {
+		in.Balance = voucher.Ptr(in.Amount.Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2))
+	}
+	if g.r.Intn(4) == 0 && in.Balance.Sign() > 0 {
+		in.Held = in.CurrentBalance().Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2)
+		if g.r.Intn(3) == 0 {
+			in.Held = in.CurrentBalance() // all of it held
 		}
 	}
-	if it.Kind == voucher.Deduction {
-		in.Amount = g.amount(60000)
-		in.Balance = voucher.Ptr(in.Amount)
+}
+
+// discountValue draws a discount: a fixed amount, or a percentage with or without a
+// cap; its redemptions, those used and those held.
+func (g *propertyGen) discountValue(in *voucher.Instrument) {
+	if g.r.Intn(2) == 0 {
+		in.Amount = g.amount(30000)
 		if in.Amount.IsZero() {
-			// A deduction's face value is above zero; one that is used up has a zero balance.
-			in.Amount, in.Balance = decimal.New(100, 0), voucher.Ptr(decimal.Zero)
-		}
-		if g.r.Intn(3) == 0 && in.Amount.Sign() > 0 {
-			in.Balance = voucher.Ptr(in.Amount.Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2))
-		}
-		if g.r.Intn(4) == 0 && in.Balance.Sign() > 0 {
-			in.Held = in.CurrentBalance().Mul(decimal.New(int64(g.r.Intn(101)), -2)).RoundDown(2)
-			if g.r.Intn(3) == 0 {
-				in.Held = in.CurrentBalance() // all of it held
-			}
+			in.Amount = decimal.New(1, -2)
 		}
 	} else {
-		if g.r.Intn(2) == 0 {
-			in.Amount = g.amount(30000)
-			if in.Amount.IsZero() {
-				in.Amount = decimal.New(1, -2)
+		in.PercentOff = voucher.Ptr(decimal.New(int64(1+g.r.Intn(1000)), -1)) // 0.1 .. 100
+		if g.r.Intn(3) == 0 {
+			if m := g.amount(20000); !m.IsZero() { // zero was "no cap"; a given cap is above zero
+				in.MaxDiscount = voucher.Ptr(m)
 			}
-		} else {
-			in.PercentOff = voucher.Ptr(decimal.New(int64(1+g.r.Intn(1000)), -1)) // 0.1 .. 100
-			if g.r.Intn(3) == 0 {
-				if m := g.amount(20000); !m.IsZero() { // zero was "no cap"; a given cap is above zero
-					in.MaxDiscount = voucher.Ptr(m)
-				}
-			}
-		}
-		if n := g.r.Intn(4); n > 0 { // 0 was "1", which nil means now
-			in.MaxRedemptions = voucher.Ptr(n)
-		}
-		in.Redeemed = g.r.Intn(in.Redemptions() + 1)
-		if left := in.Redemptions() - in.Redeemed; left > 0 && g.r.Intn(4) == 0 {
-			in.HeldRedemptions = g.r.Intn(left + 1)
 		}
 	}
+	if n := g.r.Intn(4); n > 0 { // 0 was "1", which nil means now
+		in.MaxRedemptions = voucher.Ptr(n)
+	}
+	in.Redeemed = g.r.Intn(in.Redemptions() + 1)
+	if left := in.Redemptions() - in.Redeemed; left > 0 && g.r.Intn(4) == 0 {
+		in.HeldRedemptions = g.r.Intn(left + 1)
+	}
+}
+
+// conditions draws what an order must be for in to apply: min_spend, products,
+// exclude_products, order and payment types, first_purchase_only.
+func (g *propertyGen) conditions(in *voucher.Instrument) {
 	if g.r.Intn(3) == 0 {
 		in.MinSpend = voucher.Ptr(g.amount(150000))
 	}
@@ -170,6 +199,11 @@ func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
 	if g.r.Intn(5) == 0 {
 		in.FirstPurchaseOnly = boolRef(g.r.Intn(2) == 0)
 	}
+}
+
+// times draws when in expires (at the quote's time, by its claim, near it, or never)
+// and when it takes effect; an effective_at not before the expiry is dropped.
+func (g *propertyGen) times(in *voucher.Instrument) {
 	switch g.r.Intn(10) {
 	case 0, 1, 2, 3:
 	case 4:
@@ -190,7 +224,6 @@ func (g *propertyGen) instrument(i int, codes []string) voucher.Instrument {
 	if in.EffectiveAt != nil && in.ExpiresAt != nil && !in.ExpiresAt.After(*in.EffectiveAt) {
 		in.EffectiveAt = nil
 	}
-	return in
 }
 
 // wallet draws 0–8 instruments and the order's choice: automatic, none, or some in a
@@ -281,6 +314,11 @@ type propertyStats struct {
 	lines    int                    // applications spread over more than one line
 }
 
+// checkProperties prices o with insts at at and checks every invariant of the quote:
+// the instruments are not modified, the figures add up, each application is one its
+// instrument allows (checkApplications), every instrument considered is in the quote
+// exactly once (checkConsidered), and the order of the wallet does not matter. It
+// counts in st what the case exercised.
 func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher.Order, insts []voucher.Instrument, at time.Time, r *rand.Rand, st *propertyStats) {
 	t.Helper()
 	before := make([]voucher.Instrument, len(insts))
@@ -299,6 +337,28 @@ func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher
 	}
 	assertAmount(t, total.String(), q.Total, "total is the sum of the lines")
 
+	checkApplications(t, rs, o, insts, q, total, at, st)
+	checkConsidered(t, rs, o, insts, q)
+
+	// The same quote for any order of the wallet.
+	shuffled := slices.Clone(insts)
+	r.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+	q2, err := e.Quote(o, shuffled, at)
+	require.NoError(t, err)
+	j1, err := json.Marshal(q)
+	require.NoError(t, err)
+	j2, err := json.Marshal(q2)
+	require.NoError(t, err)
+	assert.Equal(t, string(j1), string(j2), "shuffling the wallet changed the quote")
+}
+
+// checkApplications checks each application of q (of an order of total) against its
+// instrument: it takes no more than the instrument may (checkTake), the instrument
+// passed every check, and it lists only lines in its scope (checkApplicationLines); and
+// no type applies more often than its per-order limit. It counts the applications and
+// rejections in st.
+func checkApplications(t *testing.T, rs *rules.RuleSet, o voucher.Order, insts []voucher.Instrument, q *voucher.Quote, total decimal.Decimal, at time.Time, st *propertyStats) {
+	t.Helper()
 	byID := map[string]voucher.Instrument{}
 	for _, in := range insts {
 		byID[in.ID] = in
@@ -329,41 +389,14 @@ func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher
 		require.True(t, ok, "application of unknown instrument %s", a.InstrumentID)
 		it, _ := rs.Type(in.Type)
 		perType[in.Type]++
-		take := a.Amount.Amount()
-		if it.Kind == voucher.Deduction {
-			avail := in.Available()
-			assert.True(t, take.LessThanOrEqual(avail), "%s took %s, has %s available", in.ID, take, avail)
-		} else {
-			if in.PercentOff == nil {
-				assert.True(t, take.LessThanOrEqual(in.Amount), "%s took %s, fixed amount %s", in.ID, take, in.Amount)
-			} else {
-				if in.MaxDiscount != nil {
-					assert.True(t, take.LessThanOrEqual(*in.MaxDiscount), "%s took %s, capped at %s", in.ID, take, in.MaxDiscount)
-				}
-				bound := total.Mul(*in.PercentOff).Div(decimal.NewFromInt(100)).RoundUp(2)
-				assert.True(t, take.LessThanOrEqual(bound), "%s took %s, %s%% of %s is at most %s", in.ID, take, in.PercentOff, total, bound)
-			}
-			assert.Less(t, in.Redeemed+in.HeldRedemptions, in.Redemptions(), "%s applied with no free redemption", in.ID)
-		}
+		checkTake(t, it, in, a.Amount.Amount(), total)
 		// It passed every check.
 		assert.Equal(t, voucher.StatusAvailable, in.StatusAt(it.Policy(), at), "%s applied", in.ID)
 		if !it.TypedCode {
 			assert.Equal(t, o.Account, in.Account, "%s applied to another account's order", in.ID)
 		}
 		assert.True(t, in.Currency == "" || in.Currency == rs.Currency.Code(), "%s in %s applied", in.ID, in.Currency)
-		// Lines lists the lines it took something from, each once, in line order.
-		prev := -1
-		for _, la := range a.Lines {
-			assert.True(t, la.Amount.IsPositive(), "%s lists line %s with %s", in.ID, la.LineID, la.Amount)
-			li, ok := lineIndex[la.LineID]
-			require.True(t, ok, "%s lists line %s, which the order does not have", in.ID, la.LineID)
-			assert.Greater(t, li, prev, "%s lists line %s out of line order or twice", in.ID, la.LineID)
-			prev = li
-			p := o.Lines[li].Product
-			inScope := !slices.Contains(it.NeverCovers, p) && !slices.Contains(in.ExcludeProducts, p) &&
-				(len(in.Products) == 0 || slices.Contains(in.Products, p))
-			assert.True(t, inScope, "%s took %s from line %s (%s), out of its scope", in.ID, la.Amount.Format(), la.LineID, p)
-		}
+		checkApplicationLines(t, it, in, a, o, lineIndex)
 	}
 	for typ, n := range perType {
 		it, _ := rs.Type(typ)
@@ -371,8 +404,54 @@ func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher
 			assert.LessOrEqual(t, n, it.PerOrderLimit, "type %s applied %d times", typ, n)
 		}
 	}
+}
 
-	// Every instrument considered is in exactly one of applied and rejected; nothing else is.
+// checkTake checks that instrument in, of type it, took no more than it may from an
+// order of total: a deduction what it has available; a fixed discount its amount; a
+// percentage its cap and its percentage of the total; and a discount only with a
+// redemption free.
+func checkTake(t *testing.T, it *rules.InstrumentType, in voucher.Instrument, take, total decimal.Decimal) {
+	t.Helper()
+	if it.Kind == voucher.Deduction {
+		avail := in.Available()
+		assert.True(t, take.LessThanOrEqual(avail), "%s took %s, has %s available", in.ID, take, avail)
+		return
+	}
+	if in.PercentOff == nil {
+		assert.True(t, take.LessThanOrEqual(in.Amount), "%s took %s, fixed amount %s", in.ID, take, in.Amount)
+	} else {
+		if in.MaxDiscount != nil {
+			assert.True(t, take.LessThanOrEqual(*in.MaxDiscount), "%s took %s, capped at %s", in.ID, take, in.MaxDiscount)
+		}
+		bound := total.Mul(*in.PercentOff).Div(decimal.NewFromInt(100)).RoundUp(2)
+		assert.True(t, take.LessThanOrEqual(bound), "%s took %s, %s%% of %s is at most %s", in.ID, take, in.PercentOff, total, bound)
+	}
+	assert.Less(t, in.Redeemed+in.HeldRedemptions, in.Redemptions(), "%s applied with no free redemption", in.ID)
+}
+
+// checkApplicationLines checks that application a lists the lines it took something
+// from, each once, in line order, and each in the scope of its instrument in.
+func checkApplicationLines(t *testing.T, it *rules.InstrumentType, in voucher.Instrument, a voucher.Application, o voucher.Order, lineIndex map[string]int) {
+	t.Helper()
+	prev := -1
+	for _, la := range a.Lines {
+		assert.True(t, la.Amount.IsPositive(), "%s lists line %s with %s", in.ID, la.LineID, la.Amount)
+		li, ok := lineIndex[la.LineID]
+		require.True(t, ok, "%s lists line %s, which the order does not have", in.ID, la.LineID)
+		assert.Greater(t, li, prev, "%s lists line %s out of line order or twice", in.ID, la.LineID)
+		prev = li
+		p := o.Lines[li].Product
+		inScope := !slices.Contains(it.NeverCovers, p) && !slices.Contains(in.ExcludeProducts, p) &&
+			(len(in.Products) == 0 || slices.Contains(in.Products, p))
+		assert.True(t, inScope, "%s took %s from line %s (%s), out of its scope", in.ID, la.Amount.Format(), la.LineID, p)
+	}
+}
+
+// checkConsidered checks that every instrument considered (those named in use, or
+// the account's own when selection is automatic, and the first by id of each code) is
+// in exactly one of applied and rejected, with a known reason; and that nothing else is.
+func checkConsidered(t *testing.T, rs *rules.RuleSet, o voucher.Order, insts []voucher.Instrument, q *voucher.Quote) {
+	t.Helper()
 	want := map[string]bool{}
 	if o.Use != nil {
 		for _, id := range o.Use {
@@ -408,15 +487,4 @@ func checkProperties(t *testing.T, e *rules.Engine, rs *rules.RuleSet, o voucher
 	for id := range seen {
 		assert.True(t, want[id], "%s was not considered, yet is in the quote", id)
 	}
-
-	// The same quote for any order of the wallet.
-	shuffled := slices.Clone(insts)
-	r.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
-	q2, err := e.Quote(o, shuffled, at)
-	require.NoError(t, err)
-	j1, err := json.Marshal(q)
-	require.NoError(t, err)
-	j2, err := json.Marshal(q2)
-	require.NoError(t, err)
-	assert.Equal(t, string(j1), string(j2), "shuffling the wallet changed the quote")
 }

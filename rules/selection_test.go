@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,18 +54,69 @@ func considered(q *voucher.Quote) []string {
 	return keys
 }
 
+// sortKeyCase is a wallet priced automatically under selectionRules(kind, keys); want
+// is the one instrument that applies.
+type sortKeyCase struct {
+	name   string
+	kind   string // deduction unless "discount"
+	keys   string
+	lines  []voucher.Line // nil: one ecs line of 100
+	wallet []voucher.Instrument
+	want   string
+}
+
+// TestSortKeys checks each selection key, alone and as a tie-break, and the id
+// tie-break; the cases are grouped below by the keys they check.
 func TestSortKeys(t *testing.T) {
-	bal := func(id, b string) voucher.Instrument { return deductionOf("v", id, b) }
-	later := pricedAt.AddDate(0, 2, 0)
-	sooner := pricedAt.AddDate(0, 1, 0)
-	cases := []struct {
-		name   string
-		kind   string // deduction unless "discount"
-		keys   string
-		lines  []voucher.Line // nil: one ecs line of 100
-		wallet []voucher.Instrument
-		want   string
-	}{
+	cases := slices.Concat(balanceAndTimeSortCases(), scopeSortCases(), takeSortCases(), tieBreakSortCases())
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { checkSortKeyCase(t, tc) })
+	}
+}
+
+// checkSortKeyCase checks that tc.want is the one instrument that applies, that every
+// other is rejected not_selected, and that reversing the wallet changes nothing.
+func checkSortKeyCase(t *testing.T, tc sortKeyCase) {
+	kind := tc.kind
+	src := ""
+	switch kind {
+	case "", "deduction":
+		src = selectionRules("deduction", tc.keys)
+	case "discount":
+		src = selectionRules("discount", tc.keys)
+	case "claim":
+		src = selectionRules("deduction", tc.keys) + "    validity_after_claim: 30d\n"
+	}
+	e := engineOf(t, src)
+	lines := tc.lines
+	if lines == nil {
+		lines = []voucher.Line{itemOf("l1", "ecs", "100")}
+	}
+	q := quoteOK(t, e, orderOf(lines...), tc.wallet, pricedAt)
+	assert.Equal(t, tc.want, winnerOf(t, q))
+	for _, in := range tc.wallet {
+		if in.ID != tc.want {
+			assert.Equal(t, voucher.ReasonNotSelected, rejectionReasons(q)[in.ID], in.ID)
+		}
+	}
+	// Reversing the wallet changes nothing.
+	rev := make([]voucher.Instrument, len(tc.wallet))
+	for i, in := range tc.wallet {
+		rev[len(rev)-1-i] = in
+	}
+	q2 := quoteOK(t, e, orderOf(lines...), rev, pricedAt)
+	assert.Equal(t, q, q2)
+}
+
+// sortVoucher is a deduction of type "v" with the given balance.
+func sortVoucher(id, balance string) voucher.Instrument { return deductionOf("v", id, balance) }
+
+// balanceAndTimeSortCases: balance_desc and balance_asc (balance less held),
+// expires_asc (never-expiring last; a claimed coupon's expiry) and issued_asc.
+func balanceAndTimeSortCases() []sortKeyCase {
+	bal := sortVoucher
+	later, sooner := pricedAt.AddDate(0, 2, 0), pricedAt.AddDate(0, 1, 0)
+	return []sortKeyCase{
 		{name: "balance_desc", keys: "balance_desc",
 			wallet: []voucher.Instrument{bal("a", "10"), bal("b", "30"), bal("c", "20")}, want: "b"},
 		{name: "balance_desc uses balance minus held", keys: "balance_desc",
@@ -93,6 +145,13 @@ func TestSortKeys(t *testing.T) {
 				changed(bal("a", "10"), func(i *voucher.Instrument) { i.IssuedAt = voucher.Ptr(pricedAt.Add(-time.Hour)) }),
 				changed(bal("z", "10"), func(i *voucher.Instrument) { i.IssuedAt = voucher.Ptr(pricedAt.Add(-2 * time.Hour)) }),
 			}, want: "z"},
+	}
+}
+
+// scopeSortCases: scope_size_asc counts the products an instrument may cover.
+func scopeSortCases() []sortKeyCase {
+	bal := sortVoucher
+	return []sortKeyCase{
 		{name: "scope_size_asc", keys: "scope_size_asc",
 			wallet: []voucher.Instrument{
 				changed(bal("a", "10"), func(i *voucher.Instrument) { i.Products = []string{"ecs", "rds", "oss"} }),
@@ -126,6 +185,14 @@ func TestSortKeys(t *testing.T) {
 				changed(bal("a", "10"), func(i *voucher.Instrument) { i.Products = []string{"ecs", "rds"} }),
 				changed(bal("z", "10"), func(i *voucher.Instrument) { i.Products = []string{"ecs", "ecs", "ecs"} }),
 			}, want: "z"},
+	}
+}
+
+// takeSortCases: deductible_desc and discount_desc rank by what the instrument would
+// take from this order.
+func takeSortCases() []sortKeyCase {
+	bal := sortVoucher
+	return []sortKeyCase{
 		{name: "deductible_desc: what it would take from this order, not its balance", keys: "deductible_desc",
 			lines: []voucher.Line{itemOf("l1", "ecs", "100"), itemOf("l2", "rds", "20")},
 			wallet: []voucher.Instrument{
@@ -148,6 +215,14 @@ func TestSortKeys(t *testing.T) {
 			lines: []voucher.Line{itemOf("l1", "ecs", "100"), itemOf("l2", "rds", "20")},
 			wallet: []voucher.Instrument{changed(fixedOf("v", "a", "80"), func(i *voucher.Instrument) { i.Products = []string{"rds"} }),
 				fixedOf("v", "z", "30")}, want: "z"},
+	}
+}
+
+// tieBreakSortCases: the id tie-break, byte by byte, and a second key.
+func tieBreakSortCases() []sortKeyCase {
+	bal := sortVoucher
+	later, sooner := pricedAt.AddDate(0, 2, 0), pricedAt.AddDate(0, 1, 0)
+	return []sortKeyCase{
 		{name: "id tie-break is byte by byte: B < a < b", keys: "balance_desc",
 			wallet: []voucher.Instrument{bal("a", "10"), bal("b", "10"), bal("B", "10")}, want: "B"},
 		{name: "id tie-break is byte by byte: z < é", keys: "balance_desc",
@@ -165,39 +240,6 @@ func TestSortKeys(t *testing.T) {
 				changed(bal("a", "90"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(later) }),
 				changed(bal("z", "10"), func(i *voucher.Instrument) { i.ExpiresAt = voucher.Ptr(sooner) }),
 			}, want: "z"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			kind := tc.kind
-			src := ""
-			switch kind {
-			case "", "deduction":
-				src = selectionRules("deduction", tc.keys)
-			case "discount":
-				src = selectionRules("discount", tc.keys)
-			case "claim":
-				src = selectionRules("deduction", tc.keys) + "    validity_after_claim: 30d\n"
-			}
-			e := engineOf(t, src)
-			lines := tc.lines
-			if lines == nil {
-				lines = []voucher.Line{itemOf("l1", "ecs", "100")}
-			}
-			q := quoteOK(t, e, orderOf(lines...), tc.wallet, pricedAt)
-			assert.Equal(t, tc.want, winnerOf(t, q))
-			for _, in := range tc.wallet {
-				if in.ID != tc.want {
-					assert.Equal(t, voucher.ReasonNotSelected, rejectionReasons(q)[in.ID], in.ID)
-				}
-			}
-			// Reversing the wallet changes nothing.
-			rev := make([]voucher.Instrument, len(tc.wallet))
-			for i, in := range tc.wallet {
-				rev[len(rev)-1-i] = in
-			}
-			q2 := quoteOK(t, e, orderOf(lines...), rev, pricedAt)
-			assert.Equal(t, q, q2)
-		})
 	}
 }
 

@@ -126,6 +126,32 @@ const fzParseAllocLimit = 256 << 10
 // through JSON (its own JSON, and any JSON that UnmarshalJSON accepts).
 func FuzzParseMoney(f *testing.F) {
 	curs := fzCurrencies()
+	fzAddMoneySeeds(f)
+	f.Fuzz(func(t *testing.T, s string, which uint8) {
+		cur := curs[int(which)%len(curs)]
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		d, derr := voucher.ParseDecimal(s)
+		m, merr := voucher.ParseMoney(s, cur)
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > fzParseAllocLimit {
+			t.Fatalf("parsing %q allocated %d bytes", s, n)
+		}
+		fzCheckParseDecimal(t, s, d, derr)
+		fzCheckParseMoney(t, s, cur, d, derr, m, merr)
+
+		// Any JSON that UnmarshalJSON accepts round-trips too.
+		var j voucher.Money
+		if err := json.Unmarshal([]byte(s), &j); err == nil && !j.IsUnset() {
+			fzCheckMoneyRoundTrip(t, "JSON "+s, j, j.Currency())
+		}
+	})
+}
+
+// fzAddMoneySeeds seeds FuzzParseMoney with the amounts of the project's YAML files,
+// each once, then with amounts at and past every edge ParseDecimal has; the second
+// argument, which picks the currency, counts up from zero.
+func fzAddMoneySeeds(f *testing.F) {
 	files := fzSeedFiles(f, fzSeedPatterns...)
 	seen := map[string]bool{}
 	k := uint8(0)
@@ -148,70 +174,67 @@ func FuzzParseMoney(f *testing.F) {
 		f.Add(s, k)
 		k++
 	}
-	f.Fuzz(func(t *testing.T, s string, which uint8) {
-		cur := curs[int(which)%len(curs)]
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		d, derr := voucher.ParseDecimal(s)
-		m, merr := voucher.ParseMoney(s, cur)
-		runtime.ReadMemStats(&after)
-		if n := after.TotalAlloc - before.TotalAlloc; n > fzParseAllocLimit {
-			t.Fatalf("parsing %q allocated %d bytes", s, n)
-		}
-		trimmed := strings.TrimSpace(s)
-		lower := strings.ToLower(trimmed)
-		if derr == nil {
-			if strings.Contains(lower, "nan") || strings.Contains(lower, "inf") {
-				t.Fatalf("ParseDecimal(%q) accepted %s", s, d)
-			}
-			if len(trimmed) > 64 {
-				t.Fatalf("ParseDecimal accepted %d characters", len(trimmed))
-			}
-			if e := d.Exponent(); !d.IsZero() && (e > 30 || e < -30) {
-				t.Fatalf("ParseDecimal(%q) accepted exponent %d", s, e)
-			}
-			if r, ok := fzRat(s); ok && r.Cmp(fzDecRat(d)) != 0 {
-				t.Fatalf("ParseDecimal(%q) = %s, math/big reads %s", s, d, r.RatString())
-			}
-		} else if !errors.Is(derr, voucher.ErrInvalidMoney) {
-			t.Fatalf("ParseDecimal(%q): error does not wrap ErrInvalidMoney: %v", s, derr)
-		}
+}
 
-		// ParseMoney accepts exactly what ParseDecimal accepts at the currency's scale.
-		if derr != nil {
-			if merr == nil {
-				t.Fatalf("ParseMoney(%q) accepted %s, ParseDecimal refused: %v", s, m, derr)
-			}
-		} else {
-			fits := d.Equal(d.Round(cur.Scale()))
-			scaled := new(big.Rat).Mul(fzDecRat(d), new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(cur.Scale())), nil)))
-			if fits != scaled.IsInt() {
-				t.Fatalf("%q at scale %d: decimal says fits=%t, math/big says %t", s, cur.Scale(), fits, scaled.IsInt())
-			}
-			switch {
-			case fits && merr != nil:
-				t.Fatalf("ParseMoney(%q, %s/%d) refused a value with at most %d decimals: %v", s, cur.Code(), cur.Scale(), cur.Scale(), merr)
-			case !fits && merr == nil:
-				t.Fatalf("ParseMoney(%q, %s/%d) accepted %s: rounded instead of refused", s, cur.Code(), cur.Scale(), m)
-			}
+// fzCheckParseDecimal checks what ParseDecimal(s) returned: no NaN or infinity, at
+// most 64 characters, an exponent within ±30, exactly what math/big reads; or an error
+// that wraps ErrInvalidMoney.
+func fzCheckParseDecimal(t *testing.T, s string, d decimal.Decimal, derr error) {
+	t.Helper()
+	trimmed := strings.TrimSpace(s)
+	lower := strings.ToLower(trimmed)
+	if derr == nil {
+		if strings.Contains(lower, "nan") || strings.Contains(lower, "inf") {
+			t.Fatalf("ParseDecimal(%q) accepted %s", s, d)
 		}
-		if merr != nil {
-			if !errors.Is(merr, voucher.ErrInvalidMoney) {
-				t.Fatalf("ParseMoney(%q): error does not wrap ErrInvalidMoney: %v", s, merr)
-			}
-		} else {
-			fzCheckMoneyRoundTrip(t, s, m, cur)
-			if !m.Amount().Equal(d) {
-				t.Fatalf("ParseMoney(%q) = %s, ParseDecimal = %s", s, m, d)
-			}
+		if len(trimmed) > 64 {
+			t.Fatalf("ParseDecimal accepted %d characters", len(trimmed))
 		}
+		if e := d.Exponent(); !d.IsZero() && (e > 30 || e < -30) {
+			t.Fatalf("ParseDecimal(%q) accepted exponent %d", s, e)
+		}
+		if r, ok := fzRat(s); ok && r.Cmp(fzDecRat(d)) != 0 {
+			t.Fatalf("ParseDecimal(%q) = %s, math/big reads %s", s, d, r.RatString())
+		}
+	} else if !errors.Is(derr, voucher.ErrInvalidMoney) {
+		t.Fatalf("ParseDecimal(%q): error does not wrap ErrInvalidMoney: %v", s, derr)
+	}
+}
 
-		// Any JSON that UnmarshalJSON accepts round-trips too.
-		var j voucher.Money
-		if err := json.Unmarshal([]byte(s), &j); err == nil && !j.IsUnset() {
-			fzCheckMoneyRoundTrip(t, "JSON "+s, j, j.Currency())
+// fzCheckParseMoney checks what ParseMoney(s, cur) returned against ParseDecimal's
+// d and derr: it accepts exactly what ParseDecimal accepts at the currency's scale
+// (refusing, never rounding, what is finer), its errors wrap ErrInvalidMoney, and what
+// it accepts is ParseDecimal's value and round-trips.
+func fzCheckParseMoney(t *testing.T, s string, cur voucher.Currency, d decimal.Decimal, derr error, m voucher.Money, merr error) {
+	t.Helper()
+	// ParseMoney accepts exactly what ParseDecimal accepts at the currency's scale.
+	if derr != nil {
+		if merr == nil {
+			t.Fatalf("ParseMoney(%q) accepted %s, ParseDecimal refused: %v", s, m, derr)
 		}
-	})
+	} else {
+		fits := d.Equal(d.Round(cur.Scale()))
+		scaled := new(big.Rat).Mul(fzDecRat(d), new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(cur.Scale())), nil)))
+		if fits != scaled.IsInt() {
+			t.Fatalf("%q at scale %d: decimal says fits=%t, math/big says %t", s, cur.Scale(), fits, scaled.IsInt())
+		}
+		switch {
+		case fits && merr != nil:
+			t.Fatalf("ParseMoney(%q, %s/%d) refused a value with at most %d decimals: %v", s, cur.Code(), cur.Scale(), cur.Scale(), merr)
+		case !fits && merr == nil:
+			t.Fatalf("ParseMoney(%q, %s/%d) accepted %s: rounded instead of refused", s, cur.Code(), cur.Scale(), m)
+		}
+	}
+	if merr != nil {
+		if !errors.Is(merr, voucher.ErrInvalidMoney) {
+			t.Fatalf("ParseMoney(%q): error does not wrap ErrInvalidMoney: %v", s, merr)
+		}
+	} else {
+		fzCheckMoneyRoundTrip(t, s, m, cur)
+		if !m.Amount().Equal(d) {
+			t.Fatalf("ParseMoney(%q) = %s, ParseDecimal = %s", s, m, d)
+		}
+	}
 }
 
 // Regression (found by FuzzParseMoney's seeds, fixed in 553db6e): every amount

@@ -99,63 +99,12 @@ func fzInstrument(s *fzSrc, e *rules.Engine, types []string, now time.Time) vouc
 		in.Type = "bogus"
 	}
 	pol, _ := e.Policy(in.Type)
-	zeroDec := func() *decimal.Decimal { return voucher.Ptr(decimal.Zero) }
 	if pol.Kind == voucher.Discount {
-		if s.chance(2) {
-			in.PercentOff = voucher.Ptr(decimal.New(int64(1+s.intn(100)), 0))
-			if s.chance(16) {
-				in.PercentOff = zeroDec() // given as zero: invalid
-			}
-			if s.chance(2) {
-				in.MaxDiscount = voucher.Ptr(s.amount()) // zero given is invalid
-			}
-			if s.chance(16) {
-				in.Amount = s.amount() // invalid together with percent_off
-			}
-		} else {
-			in.Amount = s.amount()
-		}
-		if n := s.intn(5); n < 4 {
-			in.MaxRedemptions = voucher.Ptr(n) // 0 given is invalid
-		}
-		if s.chance(4) {
-			in.Redeemed = s.intn(3)
-		}
+		fzDiscountValue(s, &in)
 	} else {
-		in.Amount = s.amount()
-		switch s.intn(4) {
-		case 0:
-			in.Balance = zeroDec() // an explicit zero stays zero
-		case 1:
-			in.Balance = voucher.Ptr(in.Amount.Mul(decimal.New(int64(s.intn(120)), -2)).Round(2)) // may exceed amount: invalid
-		case 2:
-			in.Balance = voucher.Ptr(in.Amount)
-		}
+		fzDeductionValue(s, &in)
 	}
-	if s.chance(4) {
-		in.MinSpend = voucher.Ptr(s.amount())
-	}
-	if s.chance(3) {
-		in.Products = []string{s.pick(fzProducts)}
-		if s.chance(2) {
-			in.Products = append(in.Products, s.pick(fzProducts)) // may repeat
-		}
-	}
-	if s.chance(6) {
-		in.ExcludeProducts = []string{s.pick(fzProducts)}
-	}
-	if s.chance(6) {
-		in.OrderTypes = []voucher.OrderType{voucher.OrderTypes()[s.intn(6)]}
-	}
-	if s.chance(6) {
-		in.PaymentTypes = []voucher.PaymentType{voucher.PaymentTypes()[s.intn(2)]}
-	}
-	if s.chance(6) {
-		in.FirstPurchaseOnly = voucher.Ptr(s.chance(2))
-	}
-	if s.chance(8) {
-		in.Shared = voucher.Ptr(s.chance(2))
-	}
+	fzConditions(s, &in)
 	if s.chance(2) {
 		in.ExpiresAt = s.optTime(now, 3)
 	}
@@ -181,6 +130,75 @@ func fzInstrument(s *fzSrc, e *rules.Engine, types []string, now time.Time) vouc
 		in.Currency = []string{"CNY", "USD", "usd"}[s.intn(3)]
 	}
 	return in
+}
+
+// fzDiscountValue generates a discount's value: a percentage (sometimes zero, with or
+// without a cap, sometimes with an amount too) or an amount; its redemptions, and
+// some used.
+func fzDiscountValue(s *fzSrc, in *voucher.Instrument) {
+	if s.chance(2) {
+		in.PercentOff = voucher.Ptr(decimal.New(int64(1+s.intn(100)), 0))
+		if s.chance(16) {
+			in.PercentOff = voucher.Ptr(decimal.Zero) // given as zero: invalid
+		}
+		if s.chance(2) {
+			in.MaxDiscount = voucher.Ptr(s.amount()) // zero given is invalid
+		}
+		if s.chance(16) {
+			in.Amount = s.amount() // invalid together with percent_off
+		}
+	} else {
+		in.Amount = s.amount()
+	}
+	if n := s.intn(5); n < 4 {
+		in.MaxRedemptions = voucher.Ptr(n) // 0 given is invalid
+	}
+	if s.chance(4) {
+		in.Redeemed = s.intn(3)
+	}
+}
+
+// fzDeductionValue generates a deduction's face value and its balance: absent, zero,
+// all of it, or a part (or more than all: invalid).
+func fzDeductionValue(s *fzSrc, in *voucher.Instrument) {
+	in.Amount = s.amount()
+	switch s.intn(4) {
+	case 0:
+		in.Balance = voucher.Ptr(decimal.Zero) // an explicit zero stays zero
+	case 1:
+		in.Balance = voucher.Ptr(in.Amount.Mul(decimal.New(int64(s.intn(120)), -2)).Round(2)) // may exceed amount: invalid
+	case 2:
+		in.Balance = voucher.Ptr(in.Amount)
+	}
+}
+
+// fzConditions generates what an order must be for the instrument to apply, and
+// whether it is shared.
+func fzConditions(s *fzSrc, in *voucher.Instrument) {
+	if s.chance(4) {
+		in.MinSpend = voucher.Ptr(s.amount())
+	}
+	if s.chance(3) {
+		in.Products = []string{s.pick(fzProducts)}
+		if s.chance(2) {
+			in.Products = append(in.Products, s.pick(fzProducts)) // may repeat
+		}
+	}
+	if s.chance(6) {
+		in.ExcludeProducts = []string{s.pick(fzProducts)}
+	}
+	if s.chance(6) {
+		in.OrderTypes = []voucher.OrderType{voucher.OrderTypes()[s.intn(6)]}
+	}
+	if s.chance(6) {
+		in.PaymentTypes = []voucher.PaymentType{voucher.PaymentTypes()[s.intn(2)]}
+	}
+	if s.chance(6) {
+		in.FirstPurchaseOnly = voucher.Ptr(s.chance(2))
+	}
+	if s.chance(8) {
+		in.Shared = voucher.Ptr(s.chance(2))
+	}
 }
 
 // fzOrder generates an order, sometimes invalid or in another currency.
@@ -646,62 +664,11 @@ func (r *fzRun) run() {
 			r.log[len(r.log)-1].err = err
 		}
 		after := r.snapshot()
+		r.countStep(op, at, err)
 		if err != nil {
-			r.count(op + " failed")
-			r.count("error " + voucher.ErrorCode(err))
+			r.checkFailed(op, at, err, before, after)
 		} else {
-			r.count(op)
-			switch y := at.Year(); {
-			case y == 1:
-				r.count("step in year 1")
-			case y == 9999:
-				r.count("step in year 9999")
-			}
-		}
-		if err != nil {
-			code := voucher.ErrorCode(err)
-			if !slices.Contains(fzStepCodes[op], code) {
-				r.fail("%s failed with code %q, not one it may fail with (%v): %v", op, code, fzStepCodes[op], err)
-			}
-			// A time outside the years 1 to 9999 is invalid_time, unless an argument the
-			// step checks before its time is wrong too (an empty account or reason, an
-			// unknown instrument, a bad new expiry).
-			if !fzInRange(at) && code != "invalid_time" && !fzArgsFirst[op] {
-				r.fail("%s at %s failed with %s, want invalid_time", op, at, code)
-			}
-			if d := before.diff(after); d != "" {
-				r.fail("failed %s changed the wallet: %s", op, d)
-			}
-		} else {
-			if !fzInRange(at) {
-				r.fail("%s at %s, outside the years 1 to 9999, succeeded", op, at)
-			}
-			if account != nil {
-				old, had := before.w.clocks[*account]
-				if had && at.Before(old) {
-					r.fail("%s on account %q at %s, before its clock %s, succeeded", op, *account, fzTime(&at), fzTime(&old))
-				}
-				if now, ok := after.w.clocks[*account]; !ok || !now.Equal(at) {
-					r.fail("after %s at %s, account %q's clock is %s", op, fzTime(&at), *account, fzTime(&now))
-				}
-			}
-			if op == "quote" || op == "read" {
-				if d := before.diff(after); d != "" {
-					r.fail("a %s changed the wallet: %s", op, d)
-				}
-			}
-			if q != nil {
-				if err := fzCheckFigures(q); err != nil {
-					r.fail("%s: quote does not add up: %v", op, err)
-				}
-				r.returned = append(r.returned, fzKept{q, fzRender(q)})
-				if len(r.returned) > 6 {
-					r.returned = r.returned[1:]
-				}
-				if op == "checkout" || op == "capture" {
-					r.committed[q.OrderID] = fzRender(q)
-				}
-			}
+			r.checkSucceeded(op, account, at, q, before, after)
 		}
 		r.check(op, after)
 		r.last = after
@@ -711,11 +678,94 @@ func (r *fzRun) run() {
 	}
 }
 
-// check checks the invariants that hold after every step.
+// countStep counts a step: failed with its error code, or done, in year 1 or 9999.
+func (r *fzRun) countStep(op string, at time.Time, err error) {
+	if err != nil {
+		r.count(op + " failed")
+		r.count("error " + voucher.ErrorCode(err))
+		return
+	}
+	r.count(op)
+	switch y := at.Year(); {
+	case y == 1:
+		r.count("step in year 1")
+	case y == 9999:
+		r.count("step in year 9999")
+	}
+}
+
+// checkFailed checks a step that failed: with a code op may fail with, invalid_time
+// for a time outside the years 1 to 9999, and changing nothing.
+func (r *fzRun) checkFailed(op string, at time.Time, err error, before, after fzState) {
+	code := voucher.ErrorCode(err)
+	if !slices.Contains(fzStepCodes[op], code) {
+		r.fail("%s failed with code %q, not one it may fail with (%v): %v", op, code, fzStepCodes[op], err)
+	}
+	// A time outside the years 1 to 9999 is invalid_time, unless an argument the
+	// step checks before its time is wrong too (an empty account or reason, an
+	// unknown instrument, a bad new expiry).
+	if !fzInRange(at) && code != "invalid_time" && !fzArgsFirst[op] {
+		r.fail("%s at %s failed with %s, want invalid_time", op, at, code)
+	}
+	if d := before.diff(after); d != "" {
+		r.fail("failed %s changed the wallet: %s", op, d)
+	}
+}
+
+// checkSucceeded checks a step that succeeded: at a time within the years 1 to 9999,
+// not before its account's clock, which it moves to its time; a quote or a read
+// changes nothing; the quote it returned adds up, and is kept to check later that it
+// never changes (with the committed quote of a checkout or capture).
+func (r *fzRun) checkSucceeded(op string, account *string, at time.Time, q *voucher.Quote, before, after fzState) {
+	if !fzInRange(at) {
+		r.fail("%s at %s, outside the years 1 to 9999, succeeded", op, at)
+	}
+	if account != nil {
+		old, had := before.w.clocks[*account]
+		if had && at.Before(old) {
+			r.fail("%s on account %q at %s, before its clock %s, succeeded", op, *account, fzTime(&at), fzTime(&old))
+		}
+		if now, ok := after.w.clocks[*account]; !ok || !now.Equal(at) {
+			r.fail("after %s at %s, account %q's clock is %s", op, fzTime(&at), *account, fzTime(&now))
+		}
+	}
+	if op == "quote" || op == "read" {
+		if d := before.diff(after); d != "" {
+			r.fail("a %s changed the wallet: %s", op, d)
+		}
+	}
+	if q == nil {
+		return
+	}
+	if err := fzCheckFigures(q); err != nil {
+		r.fail("%s: quote does not add up: %v", op, err)
+	}
+	r.returned = append(r.returned, fzKept{q, fzRender(q)})
+	if len(r.returned) > 6 {
+		r.returned = r.returned[1:]
+	}
+	if op == "checkout" || op == "capture" {
+		r.committed[q.OrderID] = fzRender(q)
+	}
+}
+
+// check checks the invariants that hold after every step (see checkValues, checkDue
+// and checkTimes), and counts the edges st reached.
 func (r *fzRun) check(op string, st fzState) {
 	if err := r.w.Verify(ctx); err != nil {
 		r.fail("after %s: Verify: %v", op, err)
 	}
+	r.checkValues(op, st)
+	r.checkDue(op, st)
+	if r.stats != nil {
+		r.countEdges(st)
+	}
+	r.checkTimes(op, st)
+}
+
+// checkValues checks that every instrument is of a known type, and that no balance
+// leaves 0..face value, held stays within the balance and redemptions within theirs.
+func (r *fzRun) checkValues(op string, st fzState) {
 	for _, si := range st.w.insts {
 		in := si.Instrument
 		pol, ok := r.e.Policy(in.Type)
@@ -731,7 +781,10 @@ func (r *fzRun) check(op string, st fzState) {
 			r.fail("after %s: %s has %d redeemed + %d held of %d", op, in.ID, in.Redeemed, in.HeldRedemptions, in.Redemptions())
 		}
 	}
-	// What is due on an account up to its own clock has been recorded.
+}
+
+// checkDue checks that what is due on an account up to its own clock has been recorded.
+func (r *fzRun) checkDue(op string, st fzState) {
 	err := r.st.View(ctx, func(ctx context.Context, tx voucher.Tx) error {
 		for a, c := range st.w.clocks {
 			due, err := tx.Due(ctx, c, a, 1)
@@ -747,34 +800,40 @@ func (r *fzRun) check(op string, st fzState) {
 	if err != nil {
 		r.fail("due: %v", err)
 	}
-	if r.stats != nil {
-		held := map[string]int{}
-		for _, rv := range st.w.resv {
-			for _, a := range rv.Quote.Applications {
-				held[a.InstrumentID]++
-			}
-		}
-		for _, n := range held {
-			if n > 1 {
-				r.count("several holds on one instrument")
-			}
-		}
-		for _, e := range st.w.ledger {
-			if e.Kind == voucher.EntryExpire && e.Order != "" {
-				r.count("hold ended after its instrument expired")
-			}
-		}
-		for _, si := range st.w.insts {
-			in := si.Instrument
-			if in.Balance != nil && in.Balance.IsZero() || in.MinSpend != nil && in.MinSpend.IsZero() ||
-				in.IssuedAt != nil && in.IssuedAt.IsZero() || in.ExpiresAt != nil && in.ExpiresAt.IsZero() ||
-				in.EffectiveAt != nil && in.EffectiveAt.IsZero() || in.ClaimedAt != nil && in.ClaimedAt.IsZero() {
-				r.count("zero given and kept")
-			}
+}
+
+// countEdges counts the edges st shows: several holds on one instrument, a hold that
+// ended after its instrument expired, an optional field given as zero and kept.
+func (r *fzRun) countEdges(st fzState) {
+	held := map[string]int{}
+	for _, rv := range st.w.resv {
+		for _, a := range rv.Quote.Applications {
+			held[a.InstrumentID]++
 		}
 	}
-	// Every stored time is within the years 1 to 9999, so that a store that persists
-	// can write it (RFC 3339, JSON).
+	for _, n := range held {
+		if n > 1 {
+			r.count("several holds on one instrument")
+		}
+	}
+	for _, e := range st.w.ledger {
+		if e.Kind == voucher.EntryExpire && e.Order != "" {
+			r.count("hold ended after its instrument expired")
+		}
+	}
+	for _, si := range st.w.insts {
+		in := si.Instrument
+		if in.Balance != nil && in.Balance.IsZero() || in.MinSpend != nil && in.MinSpend.IsZero() ||
+			in.IssuedAt != nil && in.IssuedAt.IsZero() || in.ExpiresAt != nil && in.ExpiresAt.IsZero() ||
+			in.EffectiveAt != nil && in.EffectiveAt.IsZero() || in.ClaimedAt != nil && in.ClaimedAt.IsZero() {
+			r.count("zero given and kept")
+		}
+	}
+}
+
+// checkTimes checks that every stored time is within the years 1 to 9999, so that a
+// store that persists can write it (RFC 3339, JSON).
+func (r *fzRun) checkTimes(op string, st fzState) {
 	times := func(what string, ts ...*time.Time) {
 		for _, t := range ts {
 			if t != nil && !fzInRange(*t) {
@@ -858,7 +917,6 @@ func accountOf(st fzState, id string) *string {
 // none, or not one the run can tell beforehand), its time, its error and its quote.
 func (r *fzRun) step(st fzState) (op string, account *string, at time.Time, q *voucher.Quote, err error) {
 	s := r.s
-	w := r.w
 	if r.holdsLeft > 0 {
 		// The holds that follow a grant for holds: each ends when the instrument expires.
 		r.holdsLeft--
@@ -874,179 +932,223 @@ func (r *fzRun) step(st fzState) (op string, account *string, at time.Time, q *v
 	}
 	switch s.intn(16) {
 	case 0, 1:
-		op = "grant"
-		in := fzInstrument(s, r.e, r.types, r.clock(st, "a"))
-		acct := in.Account
-		if pol, ok := r.e.Policy(in.Type); ok && (pol.TypedCode || in.PendingActivation) {
-			acct = ""
-		}
-		at = r.stepTime(st, acct)
-		r.log = append(r.log, fzLine("grant at %s %s", fzTime(&at), fzInstText(in)))
-		err = w.Grant(ctx, in, at)
-		return op, &acct, at, nil, err
+		return r.grant(st)
 	case 2:
-		op = "quote"
-		o := fzOrder(s)
-		at = r.stepTime(st, o.Account)
-		r.log = append(r.log, fzLine("quote at %s %+v", fzTime(&at), o))
-		q, err = w.Quote(ctx, o, at)
-		return op, nil, at, q, err
+		return r.quote(st)
 	case 3:
-		op = "read"
-		acct := s.pick(fzAccounts[:4])
-		at = r.stepTime(st, acct)
-		r.log = append(r.log, fzLine("instruments of %q at %s", acct, fzTime(&at)))
-		var vs []voucher.InstrumentView
-		vs, err = w.Instruments(ctx, acct, at)
-		for _, v := range vs {
-			if v.Account() != acct || !v.Status.Valid() {
-				r.fail("Instruments(%q) listed %s of %q, status %q", acct, v.ID(), v.Account(), v.Status)
-			}
-		}
-		return op, nil, at, nil, err
+		return r.read(st)
 	case 4, 5:
-		op = "checkout"
-		o := fzOrder(s)
-		at = r.stepTime(st, o.Account)
-		var pre *voucher.Quote
-		if s.chance(2) {
-			if pq, perr := w.Quote(ctx, o, at); perr == nil {
-				pre = pq
-			}
-		}
-		r.log = append(r.log, fzLine("checkout at %s (quoted first: %t) %+v", fzTime(&at), pre != nil, o))
-		q, err = w.Checkout(ctx, o, at)
-		if err == nil {
-			r.lastCommitted = o.ID
-			if pre != nil {
-				if d := fzQuoteDiff(pre, q); d != "" {
-					r.fail("checkout differs from the quote just before:\n  %s", d)
-				}
-			}
-		}
-		return op, &o.Account, at, q, err
+		return r.checkout(st)
 	case 6:
-		op = "reserve"
-		o := fzOrder(s)
-		at = r.stepTime(st, o.Account)
-		hold := time.Duration(s.intn(180)) * time.Minute
-		if s.chance(2) {
-			// A hold that ends exactly when an instrument of the account expires.
-			var exp []voucher.StoredInstrument
-			for _, si := range st.w.insts {
-				if si.Account() == o.Account && si.Expires != nil && si.Expires.After(at) && si.Kind == voucher.Deduction {
-					exp = append(exp, si)
-				}
-			}
-			if len(exp) > 0 {
-				return r.holdUntilExpiry(exp[s.intn(len(exp))], at)
-			}
-		}
-		r.log = append(r.log, fzLine("reserve at %s hold %v (until %s) %+v", fzTime(&at), hold, at.Add(hold).Format(time.RFC3339Nano), o))
-		q, err = w.Reserve(ctx, o, at, hold)
-		if err == nil {
-			r.reserved[o.ID] = q
-			r.lastReserved = o.ID
-		}
-		return op, &o.Account, at, q, err
+		return r.reserve(st)
 	case 7:
-		id := r.orderID(r.lastReserved)
-		account = accountOf(st, id)
-		acct := ""
-		if account != nil {
-			acct = *account
-		}
-		at = r.stepTime(st, acct)
-		if s.chance(2) {
-			op = "capture"
-			r.log = append(r.log, fzLine("capture %s at %s", id, fzTime(&at)))
-			q, err = w.Capture(ctx, id, at)
-			if err == nil {
-				r.lastCommitted = id
-				if d := fzQuoteDiff(r.reserved[id], q); r.reserved[id] == nil || d != "" {
-					r.fail("capture differs from the reservation:\n  %s", d)
-				}
-			}
-			return op, account, at, q, err
-		}
-		op = "release"
-		r.log = append(r.log, fzLine("release %s at %s", id, fzTime(&at)))
-		var res *voucher.ClockResult
-		res, err = w.Release(ctx, id, at)
-		if err == nil {
-			r.checkForfeited(res.Forfeited)
-		}
-		return op, account, at, nil, err
+		return r.captureOrRelease(st)
 	case 8:
 		return r.refund(st)
 	case 9:
-		op = "activate"
-		code, acct := s.pick(fzCodes), s.pick(fzAccounts)
-		if !s.chance(3) {
-			for _, si := range st.w.insts {
-				if si.Instrument.PendingActivation {
-					code = si.Instrument.Code
-					break
-				}
-			}
-		}
-		at = r.stepTime(st, acct)
-		r.log = append(r.log, fzLine("activate %s for %q at %s", code, acct, fzTime(&at)))
-		_, err = w.Activate(ctx, code, acct, at)
-		return op, &acct, at, nil, err
+		return r.activate(st)
 	case 10, 11:
-		op = "advance"
-		acct := s.pick(fzAccounts)
-		at = r.stepTime(st, acct)
-		r.log = append(r.log, fzLine("advance %q to %s", acct, fzTime(&at)))
-		var res *voucher.ClockResult
-		res, err = w.Advance(ctx, acct, at)
-		if err == nil {
-			r.checkForfeited(res.Forfeited)
-		}
-		return op, &acct, at, nil, err
+		return r.advance(st)
 	case 12:
-		op = "expire"
-		at = r.stepTime(st, s.pick(fzAccounts))
-		r.log = append(r.log, fzLine("expire up to %s", fzTime(&at)))
-		var res *voucher.ClockResult
-		res, err = w.Expire(ctx, at)
-		if err == nil {
-			r.checkForfeited(res.Forfeited)
-			verr := r.st.View(ctx, func(ctx context.Context, tx voucher.Tx) error {
-				due, err := tx.Due(ctx, at, "", 0)
-				if err == nil && len(due) > 0 {
-					r.fail("after the sweep up to %s, accounts %q still have something due", fzTime(&at), due)
-				}
-				return err
-			})
-			if verr != nil {
-				r.fail("due: %v", verr)
-			}
-		}
-		return op, nil, at, nil, err
+		return r.expire(st)
 	case 13:
-		// An instrument to hold until it expires: a deduction with an expiry, granted at
-		// its account's clock; the next steps reserve one to three holds that end exactly
-		// when it expires.
-		op = "grant"
-		acct := s.pick(fzAccounts[:4])
-		now := r.clock(st, acct)
-		typ := "voucher"
-		if r.e.RuleSet().Name == "aws" {
-			typ = "credit"
-		}
-		in := voucher.Instrument{ID: fzInstID(s), Type: typ, Account: acct, Amount: decimal.New(int64(100+s.intn(250)*100), -2),
-			ExpiresAt: voucher.Ptr(now.Add(time.Duration(1+s.intn(48)) * time.Hour))}
-		r.log = append(r.log, fzLine("grant for holds at %s %s", fzTime(&now), fzInstText(in)))
-		err = w.Grant(ctx, in, now)
-		if err == nil {
-			r.holdOn, r.holdsLeft = in.ID, 1+s.intn(3)
-		}
-		return op, &acct, now, nil, err
+		return r.grantForHolds(st)
 	default:
 		return r.operate(st)
 	}
+}
+
+// grant grants a generated instrument, on its owner's account (none for a typed-in
+// code or one waiting for activation).
+func (r *fzRun) grant(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	in := fzInstrument(r.s, r.e, r.types, r.clock(st, "a"))
+	acct := in.Account
+	if pol, ok := r.e.Policy(in.Type); ok && (pol.TypedCode || in.PendingActivation) {
+		acct = ""
+	}
+	at := r.stepTime(st, acct)
+	r.log = append(r.log, fzLine("grant at %s %s", fzTime(&at), fzInstText(in)))
+	err := r.w.Grant(ctx, in, at)
+	return "grant", &acct, at, nil, err
+}
+
+// quote quotes a generated order.
+func (r *fzRun) quote(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	o := fzOrder(r.s)
+	at := r.stepTime(st, o.Account)
+	r.log = append(r.log, fzLine("quote at %s %+v", fzTime(&at), o))
+	q, err := r.w.Quote(ctx, o, at)
+	return "quote", nil, at, q, err
+}
+
+// read lists an account's instruments; each listed must be the account's, with a
+// valid status.
+func (r *fzRun) read(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	acct := r.s.pick(fzAccounts[:4])
+	at := r.stepTime(st, acct)
+	r.log = append(r.log, fzLine("instruments of %q at %s", acct, fzTime(&at)))
+	vs, err := r.w.Instruments(ctx, acct, at)
+	for _, v := range vs {
+		if v.Account() != acct || !v.Status.Valid() {
+			r.fail("Instruments(%q) listed %s of %q, status %q", acct, v.ID(), v.Account(), v.Status)
+		}
+	}
+	return "read", nil, at, nil, err
+}
+
+// checkout checks out a generated order, sometimes right after a quote of it at the
+// same time: the checkout must charge what that quote said.
+func (r *fzRun) checkout(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	s, w := r.s, r.w
+	o := fzOrder(s)
+	at := r.stepTime(st, o.Account)
+	var pre *voucher.Quote
+	if s.chance(2) {
+		if pq, perr := w.Quote(ctx, o, at); perr == nil {
+			pre = pq
+		}
+	}
+	r.log = append(r.log, fzLine("checkout at %s (quoted first: %t) %+v", fzTime(&at), pre != nil, o))
+	q, err := w.Checkout(ctx, o, at)
+	if err == nil {
+		r.lastCommitted = o.ID
+		if pre != nil {
+			if d := fzQuoteDiff(pre, q); d != "" {
+				r.fail("checkout differs from the quote just before:\n  %s", d)
+			}
+		}
+	}
+	return "checkout", &o.Account, at, q, err
+}
+
+// reserve reserves a generated order, or, sometimes, holds an instrument of the
+// account until it expires.
+func (r *fzRun) reserve(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	s := r.s
+	o := fzOrder(s)
+	at := r.stepTime(st, o.Account)
+	hold := time.Duration(s.intn(180)) * time.Minute
+	if s.chance(2) {
+		// A hold that ends exactly when an instrument of the account expires.
+		var exp []voucher.StoredInstrument
+		for _, si := range st.w.insts {
+			if si.Account() == o.Account && si.Expires != nil && si.Expires.After(at) && si.Kind == voucher.Deduction {
+				exp = append(exp, si)
+			}
+		}
+		if len(exp) > 0 {
+			return r.holdUntilExpiry(exp[s.intn(len(exp))], at)
+		}
+	}
+	r.log = append(r.log, fzLine("reserve at %s hold %v (until %s) %+v", fzTime(&at), hold, at.Add(hold).Format(time.RFC3339Nano), o))
+	q, err := r.w.Reserve(ctx, o, at, hold)
+	if err == nil {
+		r.reserved[o.ID] = q
+		r.lastReserved = o.ID
+	}
+	return "reserve", &o.Account, at, q, err
+}
+
+// captureOrRelease captures (charging what the reservation priced) or releases an
+// order, mostly the one reserved last.
+func (r *fzRun) captureOrRelease(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	s, w := r.s, r.w
+	id := r.orderID(r.lastReserved)
+	account := accountOf(st, id)
+	acct := ""
+	if account != nil {
+		acct = *account
+	}
+	at := r.stepTime(st, acct)
+	if s.chance(2) {
+		r.log = append(r.log, fzLine("capture %s at %s", id, fzTime(&at)))
+		q, err := w.Capture(ctx, id, at)
+		if err == nil {
+			r.lastCommitted = id
+			if d := fzQuoteDiff(r.reserved[id], q); r.reserved[id] == nil || d != "" {
+				r.fail("capture differs from the reservation:\n  %s", d)
+			}
+		}
+		return "capture", account, at, q, err
+	}
+	r.log = append(r.log, fzLine("release %s at %s", id, fzTime(&at)))
+	res, err := w.Release(ctx, id, at)
+	if err == nil {
+		r.checkForfeited(res.Forfeited)
+	}
+	return "release", account, at, nil, err
+}
+
+// activate activates a code for an account, mostly one waiting for activation.
+func (r *fzRun) activate(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	s := r.s
+	code, acct := s.pick(fzCodes), s.pick(fzAccounts)
+	if !s.chance(3) {
+		for _, si := range st.w.insts {
+			if si.Instrument.PendingActivation {
+				code = si.Instrument.Code
+				break
+			}
+		}
+	}
+	at := r.stepTime(st, acct)
+	r.log = append(r.log, fzLine("activate %s for %q at %s", code, acct, fzTime(&at)))
+	_, err := r.w.Activate(ctx, code, acct, at)
+	return "activate", &acct, at, nil, err
+}
+
+// advance moves an account's clock.
+func (r *fzRun) advance(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	acct := r.s.pick(fzAccounts)
+	at := r.stepTime(st, acct)
+	r.log = append(r.log, fzLine("advance %q to %s", acct, fzTime(&at)))
+	res, err := r.w.Advance(ctx, acct, at)
+	if err == nil {
+		r.checkForfeited(res.Forfeited)
+	}
+	return "advance", &acct, at, nil, err
+}
+
+// expire runs the expiry sweep; after it nothing is due up to its time.
+func (r *fzRun) expire(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	at := r.stepTime(st, r.s.pick(fzAccounts))
+	r.log = append(r.log, fzLine("expire up to %s", fzTime(&at)))
+	res, err := r.w.Expire(ctx, at)
+	if err == nil {
+		r.checkForfeited(res.Forfeited)
+		verr := r.st.View(ctx, func(ctx context.Context, tx voucher.Tx) error {
+			due, err := tx.Due(ctx, at, "", 0)
+			if err == nil && len(due) > 0 {
+				r.fail("after the sweep up to %s, accounts %q still have something due", fzTime(&at), due)
+			}
+			return err
+		})
+		if verr != nil {
+			r.fail("due: %v", verr)
+		}
+	}
+	return "expire", nil, at, nil, err
+}
+
+// grantForHolds grants an instrument to hold until it expires: a deduction with an
+// expiry, granted at its account's clock; the next steps reserve one to three holds
+// that end exactly when it expires.
+func (r *fzRun) grantForHolds(st fzState) (string, *string, time.Time, *voucher.Quote, error) {
+	s := r.s
+	acct := s.pick(fzAccounts[:4])
+	now := r.clock(st, acct)
+	typ := "voucher"
+	if r.e.RuleSet().Name == "aws" {
+		typ = "credit"
+	}
+	in := voucher.Instrument{ID: fzInstID(s), Type: typ, Account: acct, Amount: decimal.New(int64(100+s.intn(250)*100), -2),
+		ExpiresAt: voucher.Ptr(now.Add(time.Duration(1+s.intn(48)) * time.Hour))}
+	r.log = append(r.log, fzLine("grant for holds at %s %s", fzTime(&now), fzInstText(in)))
+	err := r.w.Grant(ctx, in, now)
+	if err == nil {
+		r.holdOn, r.holdsLeft = in.ID, 1+s.intn(3)
+	}
+	return "grant", &acct, now, nil, err
 }
 
 // holdUntilExpiry reserves a little of instrument si with a hold that ends exactly

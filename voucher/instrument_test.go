@@ -2,6 +2,7 @@ package voucher_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -197,20 +198,57 @@ func TestInstrumentClone(t *testing.T) {
 	assert.Equal(t, 2, *in.MaxRedemptions)
 }
 
+// validateCase is an instrument to validate under the policy of its type, and the
+// fields Validate must name (nil: valid).
+type validateCase struct {
+	name   string
+	in     voucher.Instrument
+	policy voucher.TypePolicy
+	fields []string // nil: valid
+}
+
+// TestInstrumentValidate checks that Validate accepts each valid instrument, and
+// refuses each invalid one with an invalid_instrument error naming exactly its
+// problem fields.
 func TestInstrumentValidate(t *testing.T) {
-	ded := func() voucher.Instrument {
-		return voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: instAmt("100"), Balance: voucher.Ptr(instAmt("60")), Held: instAmt("10"),
-			ExpiresAt: voucher.Ptr(instAt.AddDate(0, 1, 0)), EffectiveAt: voucher.Ptr(instAt)}
+	for _, tc := range slices.Concat(validateValueCases(), validateGivenFieldCases()) {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.in.Validate(tc.policy, voucher.MustCurrency("CNY"))
+			if tc.fields == nil {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, voucher.ErrInvalidInstrument)
+			assert.Equal(t, "invalid_instrument", voucher.ErrorCode(err))
+			var ve *voucher.ValidationError
+			require.True(t, errors.As(err, &ve))
+			var got []string
+			for _, p := range ve.Problems {
+				got = append(got, p.Field)
+			}
+			assert.ElementsMatch(t, tc.fields, got)
+		})
 	}
-	disc := func() voucher.Instrument {
-		return voucher.Instrument{ID: "c", Type: "coupon", Account: "a", PercentOff: voucher.Ptr(instAmt("12.5")), MaxDiscount: voucher.Ptr(instAmt("30")), MinSpend: voucher.Ptr(instAmt("100"))}
-	}
-	cases := []struct {
-		name   string
-		in     voucher.Instrument
-		policy voucher.TypePolicy
-		fields []string // nil: valid
-	}{
+}
+
+// validDeduction is a valid voucher, partly spent and partly held; validDiscount a
+// valid percentage coupon with a cap and a threshold: most cases change one of them.
+func validDeduction() voucher.Instrument {
+	return voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: instAmt("100"), Balance: voucher.Ptr(instAmt("60")), Held: instAmt("10"),
+		ExpiresAt: voucher.Ptr(instAt.AddDate(0, 1, 0)), EffectiveAt: voucher.Ptr(instAt)}
+}
+
+func validDiscount() voucher.Instrument {
+	return voucher.Instrument{ID: "c", Type: "coupon", Account: "a", PercentOff: voucher.Ptr(instAmt("12.5")), MaxDiscount: voucher.Ptr(instAmt("30")), MinSpend: voucher.Ptr(instAmt("100"))}
+}
+
+// validateValueCases: valid instruments of each kind, and instruments missing an id
+// or a type, with a bad currency, or with values that are negative, out of range or
+// of the wrong kind.
+func validateValueCases() []validateCase {
+	ded, disc := validDeduction, validDiscount
+	return []validateCase{
 		{"valid deduction", ded(), deductionPolicy, nil},
 		{"valid discount", disc(), discountPolicy, nil},
 		{"valid fixed discount", voucher.Instrument{ID: "c", Type: "coupon", Amount: instAmt("5")}, discountPolicy, nil},
@@ -247,6 +285,15 @@ func TestInstrumentValidate(t *testing.T) {
 		{"balance above amount", func() voucher.Instrument { i := ded(); i.Balance = voucher.Ptr(instAmt("100.01")); return i }(), deductionPolicy, []string{"balance"}},
 		{"held above balance", func() voucher.Instrument { i := ded(); i.Held = instAmt("60.01"); return i }(), deductionPolicy, []string{"held"}},
 		{"discount without amount or percent", voucher.Instrument{ID: "c", Type: "coupon"}, discountPolicy, []string{"amount"}},
+	}
+}
+
+// validateGivenFieldCases: optional fields given as zero (checked as given), fields
+// of the other kind, times outside the years 1 to 9999, unknown order and payment types,
+// an expiry not after the effective time, codes missing, and every problem at once.
+func validateGivenFieldCases() []validateCase {
+	ded, disc := validDeduction, validDiscount
+	return []validateCase{
 		// Given fields are checked as given: zero is not "absent".
 		{"zero max_redemptions given", func() voucher.Instrument { i := disc(); i.MaxRedemptions = voucher.Ptr(0); return i }(), discountPolicy, []string{"max_redemptions"}},
 		{"zero max_discount given", func() voucher.Instrument { i := disc(); i.MaxDiscount = voucher.Ptr(decimal.Zero); return i }(), discountPolicy, []string{"max_discount"}},
@@ -281,25 +328,6 @@ func TestInstrumentValidate(t *testing.T) {
 		{"every problem at once", voucher.Instrument{Currency: "x", MaxRedemptions: voucher.Ptr(-1), OrderTypes: []voucher.OrderType{"x"},
 			PaymentTypes: []voucher.PaymentType{"y"}, PendingActivation: true}, discountPolicy,
 			[]string{"id", "type", "currency", "amount", "max_redemptions", "order_types[0]", "payment_types[0]", "status"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.in.Validate(tc.policy, voucher.MustCurrency("CNY"))
-			if tc.fields == nil {
-				assert.NoError(t, err)
-				return
-			}
-			require.Error(t, err)
-			assert.ErrorIs(t, err, voucher.ErrInvalidInstrument)
-			assert.Equal(t, "invalid_instrument", voucher.ErrorCode(err))
-			var ve *voucher.ValidationError
-			require.True(t, errors.As(err, &ve))
-			var got []string
-			for _, p := range ve.Problems {
-				got = append(got, p.Field)
-			}
-			assert.ElementsMatch(t, tc.fields, got)
-		})
 	}
 }
 

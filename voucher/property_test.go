@@ -453,146 +453,221 @@ func TestPropertyCheckoutRefundRecheckout(t *testing.T) {
 			t.Helper()
 			t.Fatalf("%s\n%s", fmt.Sprintf(format, a...), propCase(g.e.RuleSet().Name, seed, k, insts, o1, o2))
 		}
-		t1 := g.now.Add(time.Duration(g.r.IntN(24*60)) * time.Minute)
-		c1, err := w.Checkout(ctx, o1, t1)
-		if err != nil {
+		rr := &refundRun{t: t, g: g, w: w, insts: insts, fail: fail, stats: stats}
+		if !rr.checkout(o1) {
 			return
 		}
-		if err := checkBalancesFromEntries(t, w, g.e, insts); err != nil {
-			fail("after checkout: %v", err)
-		}
-		afterCheckout := instrumentsByID(t, w, insts)
-
-		t2 := t1.Add(time.Duration(g.r.IntN(10*24*60)) * time.Minute)
-		req := voucher.RefundRequest{OrderID: "o1"}
-		if g.r.IntN(2) == 0 {
-			req.Lines = []string{}
-			for _, l := range o1.Lines {
-				if g.r.IntN(2) == 0 {
-					req.Lines = append(req.Lines, l.ID)
-				}
-			}
-			if len(req.Lines) == 0 {
-				req.Lines = append(req.Lines, o1.Lines[0].ID)
-			}
-		}
-		if g.r.IntN(3) == 0 {
-			req.Consumed = voucher.Ptr(g.cents(100000))
-		}
-		consumed := decimal.Zero
-		if req.Consumed != nil {
-			consumed = *req.Consumed
-		}
-		res, err := w.Refund(ctx, req, t2)
-		if err != nil {
-			fail("refund %+v: %v", req, err)
-		}
-		if err := checkBalancesFromEntries(t, w, g.e, insts); err != nil {
-			fail("after refund: %v", err)
-		}
-		refunded := map[string]bool{}
-		for _, id := range res.Lines {
-			refunded[id] = true
-		}
-		cash := decimal.Zero
-		for _, l := range c1.Lines {
-			if refunded[l.LineID] || req.Lines == nil {
-				cash = cash.Add(l.Cash.Amount())
-			}
-		}
-		wantCash := decimal.Max(cash.Sub(consumed), decimal.Zero)
-		if !res.CashRefund.Amount().Equal(wantCash) {
-			fail("cash refund %s, want %s (cash %s less consumed %s)", res.CashRefund, wantCash, cash, consumed)
-		}
-		// What the refund must forfeit and restore.
-		wantForfeit, wantRestore := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
-		for id, in := range afterCheckout {
-			pol, _ := g.e.Policy(in.Type)
-			exp := in.ExpiresOn(pol)
-			// Expired while the refund moved the buyer's clock; another account's
-			// instruments are that account's to expire.
-			if in.Account == propBuyer && pol.Kind == voucher.Deduction && exp != nil && exp.After(t1) && !exp.After(t2) && in.CurrentBalance().Sign() > 0 {
-				wantForfeit[id] = in.CurrentBalance()
-			}
-		}
-		for _, a := range c1.Applications {
-			if a.Kind != voucher.Deduction {
-				continue
-			}
-			share := decimal.Zero
-			for _, la := range a.Lines {
-				if refunded[la.LineID] {
-					share = share.Add(la.Amount.Amount())
-				}
-			}
-			if share.IsZero() {
-				continue
-			}
-			in := afterCheckout[a.InstrumentID]
-			pol, _ := g.e.Policy(in.Type)
-			exp := in.ExpiresOn(pol)
-			if pol.Refund == voucher.RefundRestore && (exp == nil || t2.Before(*exp)) {
-				wantRestore[a.InstrumentID] = wantRestore[a.InstrumentID].Add(share)
-			} else {
-				wantForfeit[a.InstrumentID] = wantForfeit[a.InstrumentID].Add(share)
-			}
-		}
-		for name, pair := range map[string][2]any{"forfeited": {wantForfeit, res.Forfeited}, "restored": {wantRestore, res.Restored}} {
-			want, got := pair[0].(map[string]decimal.Decimal), pair[1].(map[string]voucher.Money)
-			if len(want) != len(got) {
-				fail("%s %v, want %v", name, got, want)
-			}
-			for id, v := range want {
-				if !got[id].Amount().Equal(v) {
-					fail("%s[%s] = %s, want %s", name, id, got[id], v)
-				}
-			}
-		}
-		name := g.e.RuleSet().Name
-		stats[name+" refunds"]++
-		if len(res.Restored) > 0 {
-			stats[name+" restored"]++
-		}
-		if len(res.Forfeited) > 0 {
-			stats[name+" forfeited"]++
-		}
-		if req.Lines != nil {
-			stats[name+" partial"]++
-		}
-		if consumed.Sign() > 0 {
-			stats[name+" consumed"]++
-		}
+		rr.refund(o1)
+		wantRestore := rr.checkResult()
+		rr.count()
 		afterRefund := instrumentsByID(t, w, insts)
-		for id, in := range afterCheckout {
+		for id, in := range rr.afterCheckout {
 			want := in.CurrentBalance().Add(wantRestore[id])
 			now := afterRefund[id]
 			if !now.CurrentBalance().Equal(want) {
 				fail("%s: balance %s after the refund, want %s", id, now.CurrentBalance(), want)
 			}
 		}
-
-		t3 := t2.Add(time.Duration(g.r.IntN(3*24*60)) * time.Minute)
-		before := instrumentsByID(t, w, insts)
-		c2, err := w.Checkout(ctx, o2, t3)
-		if err == nil {
-			stats[name+" re-checkouts"]++
-			if len(c2.Applications) > 0 {
-				stats[name+" re-checkouts applying"]++
-			}
-			if err := checkTakes(c2, before); err != nil {
-				fail("re-checkout: %v", err)
-			}
-		}
-		if err := checkBalancesFromEntries(t, w, g.e, insts); err != nil {
-			fail("after re-checkout: %v", err)
-		}
-		if _, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1"}, t3); err == nil && req.Lines == nil {
-			fail("o1 was refunded twice")
-		}
-		if err := checkBalancesFromEntries(t, w, g.e, insts); err != nil {
-			fail("after a second refund: %v", err)
-		}
+		rr.recheckout(o2)
 	})
+}
+
+// refundRun is one case of TestPropertyCheckoutRefundRecheckout: its wallet, the
+// checkout c1 of order o1 at t1 and the instruments after it, and the refund req of o1
+// at t2 with its result res. fail fails the case, describing it.
+type refundRun struct {
+	t     *testing.T
+	g     *propGen
+	w     *voucher.Wallet
+	insts []voucher.Instrument
+	fail  func(format string, a ...any)
+	stats map[string]int
+
+	t1, t2        time.Time
+	c1            *voucher.Quote
+	afterCheckout map[string]voucher.Instrument
+	req           voucher.RefundRequest
+	res           *voucher.RefundResult
+}
+
+// checkBalances fails the case when the balances do not follow from the ledger (see
+// checkBalancesFromEntries); when says after which step.
+func (rr *refundRun) checkBalances(when string) {
+	rr.t.Helper()
+	if err := checkBalancesFromEntries(rr.t, rr.w, rr.g.e, rr.insts); err != nil {
+		rr.fail("%s: %v", when, err)
+	}
+}
+
+// checkout checks out o1 at a time within a day; false when the checkout fails (the
+// case then has nothing to refund).
+func (rr *refundRun) checkout(o1 voucher.Order) bool {
+	rr.t.Helper()
+	rr.t1 = rr.g.now.Add(time.Duration(rr.g.r.IntN(24*60)) * time.Minute)
+	c1, err := rr.w.Checkout(ctx, o1, rr.t1)
+	if err != nil {
+		return false
+	}
+	rr.c1 = c1
+	rr.checkBalances("after checkout")
+	rr.afterCheckout = instrumentsByID(rr.t, rr.w, rr.insts)
+	return true
+}
+
+// refund refunds o1 within ten days of its checkout: every line or some (at least
+// one), with or without value consumed; the refund must succeed.
+func (rr *refundRun) refund(o1 voucher.Order) {
+	rr.t.Helper()
+	g := rr.g
+	rr.t2 = rr.t1.Add(time.Duration(g.r.IntN(10*24*60)) * time.Minute)
+	rr.req = voucher.RefundRequest{OrderID: "o1"}
+	if g.r.IntN(2) == 0 {
+		rr.req.Lines = []string{}
+		for _, l := range o1.Lines {
+			if g.r.IntN(2) == 0 {
+				rr.req.Lines = append(rr.req.Lines, l.ID)
+			}
+		}
+		if len(rr.req.Lines) == 0 {
+			rr.req.Lines = append(rr.req.Lines, o1.Lines[0].ID)
+		}
+	}
+	if g.r.IntN(3) == 0 {
+		rr.req.Consumed = voucher.Ptr(g.cents(100000))
+	}
+	res, err := rr.w.Refund(ctx, rr.req, rr.t2)
+	if err != nil {
+		rr.fail("refund %+v: %v", rr.req, err)
+	}
+	rr.res = res
+	rr.checkBalances("after refund")
+}
+
+// consumed is the value the refund request says was consumed, zero when it says none.
+func (rr *refundRun) consumed() decimal.Decimal {
+	if rr.req.Consumed != nil {
+		return *rr.req.Consumed
+	}
+	return decimal.Zero
+}
+
+// checkResult checks the refund's result: the cash of the refunded lines less what was
+// consumed (never below zero), and exactly what wantForfeitAndRestore says it forfeits
+// and restores. It returns what it restores to each instrument.
+func (rr *refundRun) checkResult() map[string]decimal.Decimal {
+	rr.t.Helper()
+	refunded := map[string]bool{}
+	for _, id := range rr.res.Lines {
+		refunded[id] = true
+	}
+	cash := decimal.Zero
+	for _, l := range rr.c1.Lines {
+		if refunded[l.LineID] || rr.req.Lines == nil {
+			cash = cash.Add(l.Cash.Amount())
+		}
+	}
+	consumed := rr.consumed()
+	wantCash := decimal.Max(cash.Sub(consumed), decimal.Zero)
+	if !rr.res.CashRefund.Amount().Equal(wantCash) {
+		rr.fail("cash refund %s, want %s (cash %s less consumed %s)", rr.res.CashRefund, wantCash, cash, consumed)
+	}
+	wantForfeit, wantRestore := rr.wantForfeitAndRestore(refunded)
+	for name, pair := range map[string][2]any{"forfeited": {wantForfeit, rr.res.Forfeited}, "restored": {wantRestore, rr.res.Restored}} {
+		want, got := pair[0].(map[string]decimal.Decimal), pair[1].(map[string]voucher.Money)
+		if len(want) != len(got) {
+			rr.fail("%s %v, want %v", name, got, want)
+		}
+		for id, v := range want {
+			if !got[id].Amount().Equal(v) {
+				rr.fail("%s[%s] = %s, want %s", name, id, got[id], v)
+			}
+		}
+	}
+	return wantRestore
+}
+
+// wantForfeitAndRestore is what the refund of the refunded lines must forfeit and
+// restore: the buyer's deductions that expired while it moved the clock are forfeited
+// whole; each deduction's share of the refunded lines is restored when its type
+// restores and it has not expired by then, and forfeited otherwise.
+func (rr *refundRun) wantForfeitAndRestore(refunded map[string]bool) (wantForfeit, wantRestore map[string]decimal.Decimal) {
+	wantForfeit, wantRestore = map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
+	for id, in := range rr.afterCheckout {
+		pol, _ := rr.g.e.Policy(in.Type)
+		exp := in.ExpiresOn(pol)
+		// Expired while the refund moved the buyer's clock; another account's
+		// instruments are that account's to expire.
+		if in.Account == propBuyer && pol.Kind == voucher.Deduction && exp != nil && exp.After(rr.t1) && !exp.After(rr.t2) && in.CurrentBalance().Sign() > 0 {
+			wantForfeit[id] = in.CurrentBalance()
+		}
+	}
+	for _, a := range rr.c1.Applications {
+		if a.Kind != voucher.Deduction {
+			continue
+		}
+		share := decimal.Zero
+		for _, la := range a.Lines {
+			if refunded[la.LineID] {
+				share = share.Add(la.Amount.Amount())
+			}
+		}
+		if share.IsZero() {
+			continue
+		}
+		in := rr.afterCheckout[a.InstrumentID]
+		pol, _ := rr.g.e.Policy(in.Type)
+		exp := in.ExpiresOn(pol)
+		if pol.Refund == voucher.RefundRestore && (exp == nil || rr.t2.Before(*exp)) {
+			wantRestore[a.InstrumentID] = wantRestore[a.InstrumentID].Add(share)
+		} else {
+			wantForfeit[a.InstrumentID] = wantForfeit[a.InstrumentID].Add(share)
+		}
+	}
+	return wantForfeit, wantRestore
+}
+
+// count counts what the refund exercised.
+func (rr *refundRun) count() {
+	name := rr.g.e.RuleSet().Name
+	rr.stats[name+" refunds"]++
+	if len(rr.res.Restored) > 0 {
+		rr.stats[name+" restored"]++
+	}
+	if len(rr.res.Forfeited) > 0 {
+		rr.stats[name+" forfeited"]++
+	}
+	if rr.req.Lines != nil {
+		rr.stats[name+" partial"]++
+	}
+	if rr.consumed().Sign() > 0 {
+		rr.stats[name+" consumed"]++
+	}
+}
+
+// recheckout checks out o2 within three days of the refund: if it succeeds, it takes
+// no more than the instruments had (see checkTakes). The balances follow from the
+// ledger after it, and after refunding o1 again, which must fail when the first refund
+// took every line.
+func (rr *refundRun) recheckout(o2 voucher.Order) {
+	rr.t.Helper()
+	name := rr.g.e.RuleSet().Name
+	t3 := rr.t2.Add(time.Duration(rr.g.r.IntN(3*24*60)) * time.Minute)
+	before := instrumentsByID(rr.t, rr.w, rr.insts)
+	c2, err := rr.w.Checkout(ctx, o2, t3)
+	if err == nil {
+		rr.stats[name+" re-checkouts"]++
+		if len(c2.Applications) > 0 {
+			rr.stats[name+" re-checkouts applying"]++
+		}
+		if err := checkTakes(c2, before); err != nil {
+			rr.fail("re-checkout: %v", err)
+		}
+	}
+	rr.checkBalances("after re-checkout")
+	if _, err := rr.w.Refund(ctx, voucher.RefundRequest{OrderID: "o1"}, t3); err == nil && rr.req.Lines == nil {
+		rr.fail("o1 was refunded twice")
+	}
+	rr.checkBalances("after a second refund")
 }
 
 // Granting the same instruments in another order changes no quote: not its figures, its

@@ -28,91 +28,19 @@ func TestConcurrentCheckoutsAndActivations(t *testing.T) {
 		codes      = 8
 	)
 	w := newTestWallet(t)
-	initial := map[string]decimal.Decimal{}
-	for a := 0; a < accounts; a++ {
-		id := fmt.Sprintf("v%d", a)
-		require.NoError(t, w.Grant(ctx, vch(id, fmt.Sprintf("acct-%d", a), "500"), wt0))
-		initial[id] = wdec("500")
-	}
-	for c := 0; c < codes; c++ {
-		id := fmt.Sprintf("gift%d", c)
-		require.NoError(t, w.Grant(ctx, voucher.Instrument{ID: id, Type: "voucher", Code: fmt.Sprintf("CODE-%d", c), PendingActivation: true, Amount: wdec("50")}, wt0))
-		initial[id] = wdec("50")
-	}
-	require.NoError(t, w.Grant(ctx, voucher.Instrument{ID: "once", Type: "promo", Code: "ONCE", PercentOff: voucher.Ptr(wdec("10"))}, wt0))
-	require.NoError(t, w.Grant(ctx, voucher.Instrument{ID: "c3", Type: "coupon", Account: "acct-0", Amount: wdec("1"), MaxRedemptions: voucher.Ptr(3)}, wt0))
-
-	var (
-		mu          sync.Mutex
-		taken       = map[string]decimal.Decimal{} // by committed orders
-		redeemed    = map[string]int{}
-		activatedBy = map[string][]string{}
-		unexpected  []error
-		outcomes    = map[int]int{}
-	)
-	commit := func(q *voucher.Quote) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, a := range q.Applications {
-			if a.Kind == voucher.Deduction {
-				taken[a.InstrumentID] = taken[a.InstrumentID].Add(a.Amount.Amount())
-			} else {
-				redeemed[a.InstrumentID]++
-			}
-		}
-	}
-	fail := func(op string, err error, ok ...*voucher.CodeError) {
-		if err == nil || errors.Is(err, voucher.ErrClockBackwards) {
-			return
-		}
-		for _, e := range ok {
-			if errors.Is(err, e) {
-				return
-			}
-		}
-		mu.Lock()
-		unexpected = append(unexpected, fmt.Errorf("%s: %w", op, err))
-		mu.Unlock()
-	}
-
+	initial := grantRaceWallet(t, w, accounts, codes)
+	rec := &raceRecord{taken: map[string]decimal.Decimal{}, redeemed: map[string]int{},
+		activatedBy: map[string][]string{}, outcomes: map[int]int{}}
 	var wg sync.WaitGroup
 	for g := 0; g < goroutines; g++ {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(g), 42))
-			acct := fmt.Sprintf("acct-%d", g%accounts)
-			for i := 0; i < iterations; i++ {
-				id := fmt.Sprintf("g%d-%d", g, i)
-				o := buy(id, acct, fmt.Sprintf("%d.%02d", 1+rng.IntN(30), rng.IntN(100)))
-				if rng.IntN(4) == 0 {
-					o.Codes = []string{"ONCE"}
-				}
-				op := rng.IntN(10)
-				hold := time.Duration(1+rng.IntN(3)) * time.Minute
-				capture := rng.IntN(2) == 0
-				code := fmt.Sprintf("CODE-%d", rng.IntN(codes))
-				step := time.Duration(rng.IntN(90)) * time.Second
-				// Another goroutine on the same account may move its clock between
-				// reading it and the step: retry.
-				for try := 0; try < 10; try++ {
-					err := raceStep(w.Wallet, op, o, hold, capture, code, step, commit, fail, func(code, acct string) {
-						mu.Lock()
-						activatedBy[code] = append(activatedBy[code], acct)
-						mu.Unlock()
-					})
-					if !errors.Is(err, voucher.ErrClockBackwards) {
-						mu.Lock()
-						outcomes[op]++
-						mu.Unlock()
-						break
-					}
-				}
-			}
+			raceSteps(w.Wallet, rec, g, iterations, fmt.Sprintf("acct-%d", g%accounts), codes)
 		}(g)
 	}
 	wg.Wait()
-	require.Empty(t, unexpected)
+	require.Empty(t, rec.unexpected)
 
 	// Let every reservation run out: the sweep ends each account's holds.
 	latest := wt0
@@ -126,7 +54,115 @@ func TestConcurrentCheckoutsAndActivations(t *testing.T) {
 	verifyLedger(t, w.Wallet)
 	resv := w.snapshot(t).resv
 	assert.Empty(t, resv, "no reservation outlives the sweep past its hold")
+	checkRaceOutcome(t, w, rec, initial)
+}
 
+// grantRaceWallet grants TestConcurrentCheckoutsAndActivations' instruments: a voucher
+// of 500 for each account, a voucher of 50 waiting for activation for each code, a
+// single-use promo code and a coupon of account acct-0 with three redemptions. It
+// returns the balance each deduction starts with.
+func grantRaceWallet(t *testing.T, w *testWallet, accounts, codes int) map[string]decimal.Decimal {
+	t.Helper()
+	initial := map[string]decimal.Decimal{}
+	for a := 0; a < accounts; a++ {
+		id := fmt.Sprintf("v%d", a)
+		require.NoError(t, w.Grant(ctx, vch(id, fmt.Sprintf("acct-%d", a), "500"), wt0))
+		initial[id] = wdec("500")
+	}
+	for c := 0; c < codes; c++ {
+		id := fmt.Sprintf("gift%d", c)
+		require.NoError(t, w.Grant(ctx, voucher.Instrument{ID: id, Type: "voucher", Code: fmt.Sprintf("CODE-%d", c), PendingActivation: true, Amount: wdec("50")}, wt0))
+		initial[id] = wdec("50")
+	}
+	require.NoError(t, w.Grant(ctx, voucher.Instrument{ID: "once", Type: "promo", Code: "ONCE", PercentOff: voucher.Ptr(wdec("10"))}, wt0))
+	require.NoError(t, w.Grant(ctx, voucher.Instrument{ID: "c3", Type: "coupon", Account: "acct-0", Amount: wdec("1"), MaxRedemptions: voucher.Ptr(3)}, wt0))
+	return initial
+}
+
+// raceRecord is what the goroutines of TestConcurrentCheckoutsAndActivations did,
+// under mu: what committed orders took and redeemed, who activated each code, the
+// unexpected errors, and how many steps of each op were done.
+type raceRecord struct {
+	mu          sync.Mutex
+	taken       map[string]decimal.Decimal // by committed orders
+	redeemed    map[string]int
+	activatedBy map[string][]string
+	unexpected  []error
+	outcomes    map[int]int
+}
+
+// commit records what the committed quote q took and redeemed.
+func (rec *raceRecord) commit(q *voucher.Quote) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, a := range q.Applications {
+		if a.Kind == voucher.Deduction {
+			rec.taken[a.InstrumentID] = rec.taken[a.InstrumentID].Add(a.Amount.Amount())
+		} else {
+			rec.redeemed[a.InstrumentID]++
+		}
+	}
+}
+
+// fail records err of op as unexpected, unless it is nil, clock_backwards or one of ok.
+func (rec *raceRecord) fail(op string, err error, ok ...*voucher.CodeError) {
+	if err == nil || errors.Is(err, voucher.ErrClockBackwards) {
+		return
+	}
+	for _, e := range ok {
+		if errors.Is(err, e) {
+			return
+		}
+	}
+	rec.mu.Lock()
+	rec.unexpected = append(rec.unexpected, fmt.Errorf("%s: %w", op, err))
+	rec.mu.Unlock()
+}
+
+// activated records that acct activated code.
+func (rec *raceRecord) activated(code, acct string) {
+	rec.mu.Lock()
+	rec.activatedBy[code] = append(rec.activatedBy[code], acct)
+	rec.mu.Unlock()
+}
+
+// raceSteps is goroutine g of TestConcurrentCheckoutsAndActivations: iterations random
+// steps on account acct, each retried while another goroutine on the same account
+// moves its clock between reading it and the step.
+func raceSteps(w *voucher.Wallet, rec *raceRecord, g, iterations int, acct string, codes int) {
+	rng := rand.New(rand.NewPCG(uint64(g), 42))
+	for i := 0; i < iterations; i++ {
+		id := fmt.Sprintf("g%d-%d", g, i)
+		o := buy(id, acct, fmt.Sprintf("%d.%02d", 1+rng.IntN(30), rng.IntN(100)))
+		if rng.IntN(4) == 0 {
+			o.Codes = []string{"ONCE"}
+		}
+		op := rng.IntN(10)
+		hold := time.Duration(1+rng.IntN(3)) * time.Minute
+		capture := rng.IntN(2) == 0
+		code := fmt.Sprintf("CODE-%d", rng.IntN(codes))
+		step := time.Duration(rng.IntN(90)) * time.Second
+		// Another goroutine on the same account may move its clock between
+		// reading it and the step: retry.
+		for try := 0; try < 10; try++ {
+			err := raceStep(w, op, o, hold, capture, code, step, rec.commit, rec.fail, rec.activated)
+			if !errors.Is(err, voucher.ErrClockBackwards) {
+				rec.mu.Lock()
+				rec.outcomes[op]++
+				rec.mu.Unlock()
+				break
+			}
+		}
+	}
+}
+
+// checkRaceOutcome checks, after the race and the sweep, that nothing is held, no
+// balance is overspent and each is what it started with less what committed orders
+// took; that each code was activated once; and that the single-use code and the coupon
+// were redeemed no more often than they may be, as many times as stored.
+func checkRaceOutcome(t *testing.T, w *testWallet, rec *raceRecord, initial map[string]decimal.Decimal) {
+	t.Helper()
+	taken, redeemed, activatedBy := rec.taken, rec.redeemed, rec.activatedBy
 	for id, start := range initial {
 		in := w.inst(t, id).Instrument
 		assert.True(t, in.Held.IsZero(), "%s still held", id)
@@ -141,7 +177,7 @@ func TestConcurrentCheckoutsAndActivations(t *testing.T) {
 	assert.Equal(t, redeemed["once"], w.inst(t, "once").Instrument.Redeemed)
 	assert.Equal(t, redeemed["c3"], w.inst(t, "c3").Instrument.Redeemed)
 	t.Logf("steps done by op %v; taken %v; redeemed %v; %d codes activated; %d ledger entries",
-		outcomes, taken, redeemed, len(activatedBy), ledgerLen(t, w.Wallet))
+		rec.outcomes, taken, redeemed, len(activatedBy), ledgerLen(t, w.Wallet))
 	assert.Positive(t, len(taken), "some checkouts succeeded")
 	assert.NotEmpty(t, activatedBy)
 }

@@ -93,16 +93,7 @@ func TestHoldEndingAtExpiryForfeitsOnce(t *testing.T) {
 // refused, with the entry named.
 func TestVerifyLedgerCatchesDoubleSpending(t *testing.T) {
 	cny := voucher.MustCurrency("CNY")
-	m := func(s string) voucher.Money { return voucher.NewMoney(wdec(s), cny) }
-	inst := func(balance, held string) voucher.StoredInstrument {
-		return voucher.StoredInstrument{Kind: voucher.Deduction, Expires: &wt0,
-			Instrument: voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: wdec("100"),
-				Balance: voucher.Ptr(wdec(balance)), Held: wdec(held), ExpiresAt: &wt0}}
-	}
-	entry := func(seq int64, kind voucher.EntryKind, order, amount, delta, balance, held string) voucher.LedgerEntry {
-		return voucher.LedgerEntry{Seq: seq, At: wt0.Add(time.Duration(seq) * time.Minute), Kind: kind, Account: "a", Instrument: "v",
-			Order: order, Amount: m(amount), Delta: m(delta), BalanceAfter: m(balance), HeldAfter: m(held)}
-	}
+	inst, entry := ledgerInst, ledgerEntry
 	grant := entry(1, voucher.EntryGrant, "", "100", "0", "100", "0")
 	cases := []struct {
 		name    string
@@ -173,6 +164,23 @@ func TestVerifyLedgerCatchesDoubleSpending(t *testing.T) {
 	err := voucher.VerifyLedger(es, []voucher.StoredInstrument{inst("100", "0")}, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "entry 1 follows entry 1")
+}
+
+// ledgerInst is the instrument of TestVerifyLedgerCatchesDoubleSpending's ledgers:
+// voucher v of account a, face value 100, expired at wt0, with the given balance and
+// held.
+func ledgerInst(balance, held string) voucher.StoredInstrument {
+	return voucher.StoredInstrument{Kind: voucher.Deduction, Expires: &wt0,
+		Instrument: voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: wdec("100"),
+			Balance: voucher.Ptr(wdec(balance)), Held: wdec(held), ExpiresAt: &wt0}}
+}
+
+// ledgerEntry is entry seq of voucher v of account a, seq minutes after wt0, with the
+// given amounts in CNY.
+func ledgerEntry(seq int64, kind voucher.EntryKind, order, amount, delta, balance, held string) voucher.LedgerEntry {
+	m := func(s string) voucher.Money { return voucher.NewMoney(wdec(s), voucher.MustCurrency("CNY")) }
+	return voucher.LedgerEntry{Seq: seq, At: wt0.Add(time.Duration(seq) * time.Minute), Kind: kind, Account: "a", Instrument: "v",
+		Order: order, Amount: m(amount), Delta: m(delta), BalanceAfter: m(balance), HeldAfter: m(held)}
 }
 
 // Each account has its own clock: sixteen goroutines, each stepping its own account at
@@ -370,152 +378,181 @@ func TestRefundIdempotencyKey(t *testing.T) {
 // Revoke, Adjust and Extend are operators' changes: each writes a ledger entry with its
 // reason, and each refuses what it cannot do with an error that says why.
 func TestOperatorChanges(t *testing.T) {
-	mk := func(t *testing.T) *testWallet {
-		return newTestWallet(t,
-			voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: wdec("100"), ExpiresAt: voucher.Ptr(wt0.Add(24 * time.Hour))},
-			voucher.Instrument{ID: "c", Type: "coupon", Account: "a", Amount: wdec("5"), MaxRedemptions: voucher.Ptr(2)},
-			voucher.Instrument{ID: "old", Type: "voucher", Account: "a", Amount: wdec("5"), ExpiresAt: voucher.Ptr(wt0.Add(time.Hour))},
-			voucher.Instrument{ID: "gift", Type: "voucher", Code: "G", PendingActivation: true, Amount: wdec("5")})
+	t.Run("revoke", testOperatorRevoke)
+	t.Run("adjust", testOperatorAdjust)
+	t.Run("extend", testOperatorExtend)
+	t.Run("refused", testOperatorRefusals)
+}
+
+// operatorWallet is the wallet each subtest of TestOperatorChanges starts from:
+// account a's voucher v (100, expiring a day after wt0), coupon c (5, two
+// redemptions) and voucher old (5, expiring an hour after wt0), and gift, with no
+// owner, waiting for activation.
+func operatorWallet(t *testing.T) *testWallet {
+	return newTestWallet(t,
+		voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: wdec("100"), ExpiresAt: voucher.Ptr(wt0.Add(24 * time.Hour))},
+		voucher.Instrument{ID: "c", Type: "coupon", Account: "a", Amount: wdec("5"), MaxRedemptions: voucher.Ptr(2)},
+		voucher.Instrument{ID: "old", Type: "voucher", Account: "a", Amount: wdec("5"), ExpiresAt: voucher.Ptr(wt0.Add(time.Hour))},
+		voucher.Instrument{ID: "gift", Type: "voucher", Code: "G", PendingActivation: true, Amount: wdec("5")})
+}
+
+// operatorAt is when TestOperatorChanges makes its changes: after old expired.
+var operatorAt = wt0.Add(2 * time.Hour)
+
+// fromV is an order of account a paid from v alone.
+func fromV(id, amount string) voucher.Order {
+	o := buy(id, "a", amount)
+	o.Use = []string{"v"}
+	return o
+}
+
+// lastEntry is the last ledger entry of instrument id.
+func lastEntry(t *testing.T, w *testWallet, id string) voucher.LedgerEntry {
+	t.Helper()
+	es := byInstrument(t, w.Wallet, id)
+	require.NotEmpty(t, es)
+	return es[len(es)-1]
+}
+
+// testOperatorRevoke: a revoke writes an entry with its reason, of what was not held;
+// the instrument is used up, what was held is forfeited when its hold ends; discounts
+// and instruments with no owner are revoked too, and a second revoke is refused.
+func testOperatorRevoke(t *testing.T) {
+	w := operatorWallet(t)
+	at := operatorAt
+	_, err := w.Reserve(ctx, fromV("r1", "30"), wt0, 3*time.Hour)
+	require.NoError(t, err)
+	require.NoError(t, w.Revoke(ctx, "v", at, "fraud report #12"))
+	e := lastEntry(t, w, "v")
+	assert.Equal(t, voucher.EntryRevoke, e.Kind)
+	assert.Equal(t, "fraud report #12", e.Reason)
+	assert.Contains(t, e.String(), "(fraud report #12)")
+	assert.Equal(t, "a", e.Account)
+	assert.True(t, e.At.Equal(at))
+	assert.Equal(t, "70.00", e.Amount.Format(), "what was not held")
+	assert.Equal(t, "-70.00", e.Delta.Format())
+	si := w.inst(t, "v")
+	assert.True(t, si.Instrument.Revoked)
+	assert.Equal(t, voucher.StatusUsedUp, statusOf(t, w, "v", at))
+	q, err := w.Quote(ctx, buy("q", "a", "10"), at)
+	require.NoError(t, err)
+	r, ok := q.Rejected("v")
+	require.True(t, ok)
+	assert.Equal(t, voucher.ReasonUsedUp, r.Reason)
+	// What was held is forfeited when its hold ends.
+	res, err := w.Release(ctx, "r1", at)
+	require.NoError(t, err)
+	assertMoneyMap(t, moneyMap("v", "30"), res.Forfeited)
+	b, h := balHeld(t, w, "v")
+	assert.Equal(t, []string{"0.00", "0.00"}, []string{b, h})
+
+	require.NoError(t, w.Revoke(ctx, "c", at, "campaign withdrawn"))
+	assert.Equal(t, voucher.StatusUsedUp, statusOf(t, w, "c", at))
+	assert.Equal(t, "campaign withdrawn", lastEntry(t, w, "c").Reason)
+	require.NoError(t, w.Revoke(ctx, "gift", at, "unsold"), "an instrument with no owner")
+	assert.Equal(t, "", lastEntry(t, w, "gift").Account)
+	verifyLedger(t, w.Wallet)
+
+	before := w.snapshot(t)
+	err = w.Revoke(ctx, "v", at, "again")
+	assertStepErr(t, w, before, err, voucher.ErrInvalidInstrument)
+	assert.Contains(t, err.Error(), "already revoked")
+}
+
+// testOperatorAdjust: an adjustment up or down writes an entry with its reason and
+// moves the balance, down to what is held.
+func testOperatorAdjust(t *testing.T) {
+	w := operatorWallet(t)
+	at := operatorAt
+	_, err := w.Checkout(ctx, fromV("o1", "40"), wt0)
+	require.NoError(t, err)
+	_, err = w.Reserve(ctx, fromV("r1", "10"), wt0, 3*time.Hour)
+	require.NoError(t, err)
+	require.NoError(t, w.Adjust(ctx, "v", wdec("25.5"), at, "goodwill"))
+	e := lastEntry(t, w, "v")
+	assert.Equal(t, voucher.EntryAdjust, e.Kind)
+	assert.Equal(t, "goodwill", e.Reason)
+	assert.Equal(t, "25.50", e.Amount.Format())
+	assert.Equal(t, "25.50", e.Delta.Format())
+	require.NoError(t, w.Adjust(ctx, "v", wdec("-75.5"), at, "correction"))
+	e = lastEntry(t, w, "v")
+	assert.Equal(t, "75.50", e.Amount.Format())
+	assert.Equal(t, "-75.50", e.Delta.Format())
+	b, h := balHeld(t, w, "v")
+	assert.Equal(t, []string{"10.00", "10.00"}, []string{b, h}, "down to what is held")
+	verifyLedger(t, w.Wallet)
+}
+
+// testOperatorExtend: an extension writes an entry with its reason and moves the
+// expiry, so the instrument no longer expires at the old time; one that never expired
+// can be given an expiry.
+func testOperatorExtend(t *testing.T) {
+	w := operatorWallet(t)
+	at := operatorAt
+	newExp := wt0.Add(30 * 24 * time.Hour)
+	require.NoError(t, w.Extend(ctx, "v", newExp, at, "customer request"))
+	e := lastEntry(t, w, "v")
+	assert.Equal(t, voucher.EntryExtend, e.Kind)
+	assert.Equal(t, "customer request", e.Reason)
+	assert.True(t, e.Amount.IsZero())
+	si := w.inst(t, "v")
+	require.NotNil(t, si.Expires)
+	assert.True(t, si.Expires.Equal(newExp))
+	assert.True(t, si.Instrument.ExpiresAt.Equal(newExp))
+	// It no longer expires at the old time.
+	res, err := w.Advance(ctx, "a", wt0.Add(48*time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, res.Forfeited)
+	assert.Equal(t, voucher.StatusAvailable, statusOf(t, w, "v", wt0.Add(48*time.Hour)))
+	require.NoError(t, w.Extend(ctx, "c", newExp, wt0.Add(48*time.Hour), "no expiry before"), "an instrument that never expired")
+	verifyLedger(t, w.Wallet)
+}
+
+// testOperatorRefusals: each change refused (no reason, an unknown instrument, a time
+// before the owner's clock or past 9999, an amount out of range, a discount, an expired
+// instrument, an expiry not later) fails with its code and message and changes nothing.
+func testOperatorRefusals(t *testing.T) {
+	w := operatorWallet(t)
+	at := operatorAt
+	_, err := w.Reserve(ctx, fromV("r1", "10"), wt0, 3*time.Hour)
+	require.NoError(t, err)
+	_, err = w.Advance(ctx, "a", at) // old expires
+	require.NoError(t, err)
+	before := w.snapshot(t)
+	cases := []struct {
+		name string
+		do   func() error
+		want *voucher.CodeError
+		msg  string
+	}{
+		{"revoke without a reason", func() error { return w.Revoke(ctx, "v", at, "") }, voucher.ErrInvalidInstrument, "needs a reason"},
+		{"adjust without a reason", func() error { return w.Adjust(ctx, "v", wdec("1"), at, "") }, voucher.ErrInvalidInstrument, "needs a reason"},
+		{"extend without a reason", func() error { return w.Extend(ctx, "v", at.Add(time.Hour), at, "") }, voucher.ErrInvalidInstrument, "needs a reason"},
+		{"revoke an unknown instrument", func() error { return w.Revoke(ctx, "nope", at, "x") }, voucher.ErrUnknownInstrument, `no instrument "nope"`},
+		{"adjust an unknown instrument", func() error { return w.Adjust(ctx, "nope", wdec("1"), at, "x") }, voucher.ErrUnknownInstrument, `no instrument "nope"`},
+		{"extend an unknown instrument", func() error { return w.Extend(ctx, "nope", at.Add(time.Hour), at, "x") }, voucher.ErrUnknownInstrument, `no instrument "nope"`},
+		{"revoke before the owner's clock", func() error { return w.Revoke(ctx, "v", at.Add(-time.Second), "x") }, voucher.ErrClockBackwards, `account "a"`},
+		{"adjust before the owner's clock", func() error { return w.Adjust(ctx, "v", wdec("1"), at.Add(-time.Second), "x") }, voucher.ErrClockBackwards, `account "a"`},
+		{"extend before the owner's clock", func() error { return w.Extend(ctx, "v", at.Add(time.Hour), at.Add(-time.Second), "x") }, voucher.ErrClockBackwards, `account "a"`},
+		{"adjust by zero", func() error { return w.Adjust(ctx, "v", decimal.Zero, at, "x") }, voucher.ErrInvalidInstrument, "within held 10 and face value 100"},
+		{"adjust above the face value", func() error { return w.Adjust(ctx, "v", wdec("0.01"), at, "x") }, voucher.ErrInvalidInstrument, "adjusting balance 100 by 0.01"},
+		{"adjust below what is held", func() error { return w.Adjust(ctx, "v", wdec("-90.01"), at, "x") }, voucher.ErrInvalidInstrument, "within held 10"},
+		{"adjust finer than the currency", func() error { return w.Adjust(ctx, "v", wdec("-0.001"), at, "x") }, voucher.ErrInvalidInstrument, "at the scale of CNY"},
+		{"adjust a discount", func() error { return w.Adjust(ctx, "c", wdec("1"), at, "x") }, voucher.ErrInvalidInstrument, "only a deduction instrument"},
+		{"adjust an expired instrument", func() error { return w.Adjust(ctx, "old", wdec("-1"), at, "x") }, voucher.ErrInvalidInstrument, "not expired or revoked"},
+		{"extend an expired instrument", func() error { return w.Extend(ctx, "old", at.Add(time.Hour), at, "x") }, voucher.ErrInvalidInstrument, "has expired and cannot be extended"},
+		{"extend to an earlier expiry", func() error { return w.Extend(ctx, "v", wt0.Add(23*time.Hour), at, "x") }, voucher.ErrInvalidInstrument, "after the current one"},
+		{"extend to the step's time", func() error { return w.Extend(ctx, "c", at, at, "x") }, voucher.ErrInvalidInstrument, "must be after"},
+		{"extend past 9999", func() error { return w.Extend(ctx, "v", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), at, "x") }, voucher.ErrInvalidInstrument, "outside the years 1 to 9999"},
+		{"revoke at a time past 9999", func() error { return w.Revoke(ctx, "v", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "x") }, voucher.ErrInvalidTime, "outside the years 1 to 9999"},
 	}
-	at := wt0.Add(2 * time.Hour)
-	// fromV is an order of account a paid from v alone.
-	fromV := func(id, amount string) voucher.Order {
-		o := buy(id, "a", amount)
-		o.Use = []string{"v"}
-		return o
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.do()
+			assertStepErr(t, w, before, err, c.want)
+			assert.Contains(t, err.Error(), c.msg)
+		})
 	}
-	lastEntry := func(t *testing.T, w *testWallet, id string) voucher.LedgerEntry {
-		t.Helper()
-		es := byInstrument(t, w.Wallet, id)
-		require.NotEmpty(t, es)
-		return es[len(es)-1]
-	}
-
-	t.Run("revoke", func(t *testing.T) {
-		w := mk(t)
-		_, err := w.Reserve(ctx, fromV("r1", "30"), wt0, 3*time.Hour)
-		require.NoError(t, err)
-		require.NoError(t, w.Revoke(ctx, "v", at, "fraud report #12"))
-		e := lastEntry(t, w, "v")
-		assert.Equal(t, voucher.EntryRevoke, e.Kind)
-		assert.Equal(t, "fraud report #12", e.Reason)
-		assert.Contains(t, e.String(), "(fraud report #12)")
-		assert.Equal(t, "a", e.Account)
-		assert.True(t, e.At.Equal(at))
-		assert.Equal(t, "70.00", e.Amount.Format(), "what was not held")
-		assert.Equal(t, "-70.00", e.Delta.Format())
-		si := w.inst(t, "v")
-		assert.True(t, si.Instrument.Revoked)
-		assert.Equal(t, voucher.StatusUsedUp, statusOf(t, w, "v", at))
-		q, err := w.Quote(ctx, buy("q", "a", "10"), at)
-		require.NoError(t, err)
-		r, ok := q.Rejected("v")
-		require.True(t, ok)
-		assert.Equal(t, voucher.ReasonUsedUp, r.Reason)
-		// What was held is forfeited when its hold ends.
-		res, err := w.Release(ctx, "r1", at)
-		require.NoError(t, err)
-		assertMoneyMap(t, moneyMap("v", "30"), res.Forfeited)
-		b, h := balHeld(t, w, "v")
-		assert.Equal(t, []string{"0.00", "0.00"}, []string{b, h})
-
-		require.NoError(t, w.Revoke(ctx, "c", at, "campaign withdrawn"))
-		assert.Equal(t, voucher.StatusUsedUp, statusOf(t, w, "c", at))
-		assert.Equal(t, "campaign withdrawn", lastEntry(t, w, "c").Reason)
-		require.NoError(t, w.Revoke(ctx, "gift", at, "unsold"), "an instrument with no owner")
-		assert.Equal(t, "", lastEntry(t, w, "gift").Account)
-		verifyLedger(t, w.Wallet)
-
-		before := w.snapshot(t)
-		err = w.Revoke(ctx, "v", at, "again")
-		assertStepErr(t, w, before, err, voucher.ErrInvalidInstrument)
-		assert.Contains(t, err.Error(), "already revoked")
-	})
-
-	t.Run("adjust", func(t *testing.T) {
-		w := mk(t)
-		_, err := w.Checkout(ctx, fromV("o1", "40"), wt0)
-		require.NoError(t, err)
-		_, err = w.Reserve(ctx, fromV("r1", "10"), wt0, 3*time.Hour)
-		require.NoError(t, err)
-		require.NoError(t, w.Adjust(ctx, "v", wdec("25.5"), at, "goodwill"))
-		e := lastEntry(t, w, "v")
-		assert.Equal(t, voucher.EntryAdjust, e.Kind)
-		assert.Equal(t, "goodwill", e.Reason)
-		assert.Equal(t, "25.50", e.Amount.Format())
-		assert.Equal(t, "25.50", e.Delta.Format())
-		require.NoError(t, w.Adjust(ctx, "v", wdec("-75.5"), at, "correction"))
-		e = lastEntry(t, w, "v")
-		assert.Equal(t, "75.50", e.Amount.Format())
-		assert.Equal(t, "-75.50", e.Delta.Format())
-		b, h := balHeld(t, w, "v")
-		assert.Equal(t, []string{"10.00", "10.00"}, []string{b, h}, "down to what is held")
-		verifyLedger(t, w.Wallet)
-	})
-
-	t.Run("extend", func(t *testing.T) {
-		w := mk(t)
-		newExp := wt0.Add(30 * 24 * time.Hour)
-		require.NoError(t, w.Extend(ctx, "v", newExp, at, "customer request"))
-		e := lastEntry(t, w, "v")
-		assert.Equal(t, voucher.EntryExtend, e.Kind)
-		assert.Equal(t, "customer request", e.Reason)
-		assert.True(t, e.Amount.IsZero())
-		si := w.inst(t, "v")
-		require.NotNil(t, si.Expires)
-		assert.True(t, si.Expires.Equal(newExp))
-		assert.True(t, si.Instrument.ExpiresAt.Equal(newExp))
-		// It no longer expires at the old time.
-		res, err := w.Advance(ctx, "a", wt0.Add(48*time.Hour))
-		require.NoError(t, err)
-		assert.Empty(t, res.Forfeited)
-		assert.Equal(t, voucher.StatusAvailable, statusOf(t, w, "v", wt0.Add(48*time.Hour)))
-		require.NoError(t, w.Extend(ctx, "c", newExp, wt0.Add(48*time.Hour), "no expiry before"), "an instrument that never expired")
-		verifyLedger(t, w.Wallet)
-	})
-
-	t.Run("refused", func(t *testing.T) {
-		w := mk(t)
-		_, err := w.Reserve(ctx, fromV("r1", "10"), wt0, 3*time.Hour)
-		require.NoError(t, err)
-		_, err = w.Advance(ctx, "a", at) // old expires
-		require.NoError(t, err)
-		before := w.snapshot(t)
-		cases := []struct {
-			name string
-			do   func() error
-			want *voucher.CodeError
-			msg  string
-		}{
-			{"revoke without a reason", func() error { return w.Revoke(ctx, "v", at, "") }, voucher.ErrInvalidInstrument, "needs a reason"},
-			{"adjust without a reason", func() error { return w.Adjust(ctx, "v", wdec("1"), at, "") }, voucher.ErrInvalidInstrument, "needs a reason"},
-			{"extend without a reason", func() error { return w.Extend(ctx, "v", at.Add(time.Hour), at, "") }, voucher.ErrInvalidInstrument, "needs a reason"},
-			{"revoke an unknown instrument", func() error { return w.Revoke(ctx, "nope", at, "x") }, voucher.ErrUnknownInstrument, `no instrument "nope"`},
-			{"adjust an unknown instrument", func() error { return w.Adjust(ctx, "nope", wdec("1"), at, "x") }, voucher.ErrUnknownInstrument, `no instrument "nope"`},
-			{"extend an unknown instrument", func() error { return w.Extend(ctx, "nope", at.Add(time.Hour), at, "x") }, voucher.ErrUnknownInstrument, `no instrument "nope"`},
-			{"revoke before the owner's clock", func() error { return w.Revoke(ctx, "v", at.Add(-time.Second), "x") }, voucher.ErrClockBackwards, `account "a"`},
-			{"adjust before the owner's clock", func() error { return w.Adjust(ctx, "v", wdec("1"), at.Add(-time.Second), "x") }, voucher.ErrClockBackwards, `account "a"`},
-			{"extend before the owner's clock", func() error { return w.Extend(ctx, "v", at.Add(time.Hour), at.Add(-time.Second), "x") }, voucher.ErrClockBackwards, `account "a"`},
-			{"adjust by zero", func() error { return w.Adjust(ctx, "v", decimal.Zero, at, "x") }, voucher.ErrInvalidInstrument, "within held 10 and face value 100"},
-			{"adjust above the face value", func() error { return w.Adjust(ctx, "v", wdec("0.01"), at, "x") }, voucher.ErrInvalidInstrument, "adjusting balance 100 by 0.01"},
-			{"adjust below what is held", func() error { return w.Adjust(ctx, "v", wdec("-90.01"), at, "x") }, voucher.ErrInvalidInstrument, "within held 10"},
-			{"adjust finer than the currency", func() error { return w.Adjust(ctx, "v", wdec("-0.001"), at, "x") }, voucher.ErrInvalidInstrument, "at the scale of CNY"},
-			{"adjust a discount", func() error { return w.Adjust(ctx, "c", wdec("1"), at, "x") }, voucher.ErrInvalidInstrument, "only a deduction instrument"},
-			{"adjust an expired instrument", func() error { return w.Adjust(ctx, "old", wdec("-1"), at, "x") }, voucher.ErrInvalidInstrument, "not expired or revoked"},
-			{"extend an expired instrument", func() error { return w.Extend(ctx, "old", at.Add(time.Hour), at, "x") }, voucher.ErrInvalidInstrument, "has expired and cannot be extended"},
-			{"extend to an earlier expiry", func() error { return w.Extend(ctx, "v", wt0.Add(23*time.Hour), at, "x") }, voucher.ErrInvalidInstrument, "after the current one"},
-			{"extend to the step's time", func() error { return w.Extend(ctx, "c", at, at, "x") }, voucher.ErrInvalidInstrument, "must be after"},
-			{"extend past 9999", func() error { return w.Extend(ctx, "v", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), at, "x") }, voucher.ErrInvalidInstrument, "outside the years 1 to 9999"},
-			{"revoke at a time past 9999", func() error { return w.Revoke(ctx, "v", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "x") }, voucher.ErrInvalidTime, "outside the years 1 to 9999"},
-		}
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				err := c.do()
-				assertStepErr(t, w, before, err, c.want)
-				assert.Contains(t, err.Error(), c.msg)
-			})
-		}
-	})
 }
 
 // Expire sweeps every account with something due by its time — instruments that

@@ -58,27 +58,67 @@ func (f *fakePricer) Quote(o voucher.Order, insts []voucher.Instrument, at time.
 		}
 		*f.seen = ids
 	}
-	if err := o.Validate(); err != nil {
+	cands, err := f.candidates(o, insts)
+	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]*voucher.Instrument, len(insts))
-	for i := range insts {
-		byID[insts[i].ID] = &insts[i]
+	p := &fakePricing{f: f, o: &o, at: at,
+		rem:  make([]decimal.Decimal, len(o.Lines)),
+		disc: make([]decimal.Decimal, len(o.Lines)),
+		ded:  make([]decimal.Decimal, len(o.Lines)),
+		q:    &voucher.Quote{OrderID: o.ID, Account: o.Account, RuleSet: "fake@1", Currency: f.cur.Code(), At: at}}
+	for i, l := range o.Lines {
+		p.rem[i] = l.Amount
+	}
+	for _, kind := range []voucher.Kind{voucher.Discount, voucher.Deduction} {
+		for _, in := range cands {
+			if f.policies[in.Type].Kind != kind {
+				continue
+			}
+			if err := p.apply(in); err != nil {
+				return nil, err
+			}
+		}
+	}
+	p.figures()
+	return p.q, nil
+}
+
+// checkOrder refuses what the engine refuses before pricing, in its order: an invalid
+// order, a typed-in instrument named in use, a line in another currency, an unknown
+// instrument named in use.
+func (f *fakePricer) checkOrder(o voucher.Order, byID map[string]*voucher.Instrument) error {
+	if err := o.Validate(); err != nil {
+		return err
 	}
 	for _, id := range o.Use {
 		if in, ok := byID[id]; ok && f.policies[in.Type].TypedCode {
-			return nil, fmt.Errorf("%w: %q is typed in", voucher.ErrInvalidOrder, id)
+			return fmt.Errorf("%w: %q is typed in", voucher.ErrInvalidOrder, id)
 		}
 	}
 	for _, l := range o.Lines {
 		if l.Currency != "" && l.Currency != f.cur.Code() {
-			return nil, fmt.Errorf("%w: line %s", voucher.ErrCurrencyMismatch, l.ID)
+			return fmt.Errorf("%w: line %s", voucher.ErrCurrencyMismatch, l.ID)
 		}
 	}
 	for _, id := range o.Use {
 		if _, ok := byID[id]; !ok {
-			return nil, fmt.Errorf("%w: %q", voucher.ErrUnknownInstrument, id)
+			return fmt.Errorf("%w: %q", voucher.ErrUnknownInstrument, id)
 		}
+	}
+	return nil
+}
+
+// candidates checks o (see checkOrder) and returns the instruments of insts it
+// considers: those of its codes (code_not_found when one has none), then those it
+// names in use, or else, without use, its account's own that are not typed in.
+func (f *fakePricer) candidates(o voucher.Order, insts []voucher.Instrument) ([]*voucher.Instrument, error) {
+	byID := make(map[string]*voucher.Instrument, len(insts))
+	for i := range insts {
+		byID[insts[i].ID] = &insts[i]
+	}
+	if err := f.checkOrder(o, byID); err != nil {
+		return nil, err
 	}
 	var cands []*voucher.Instrument
 	for _, code := range o.Codes {
@@ -104,90 +144,107 @@ func (f *fakePricer) Quote(o voucher.Order, insts []voucher.Instrument, at time.
 			}
 		}
 	}
-	sc := f.cur.Scale()
-	rem := make([]decimal.Decimal, len(o.Lines))
-	disc := make([]decimal.Decimal, len(o.Lines))
-	ded := make([]decimal.Decimal, len(o.Lines))
-	for i, l := range o.Lines {
-		rem[i] = l.Amount
+	return cands, nil
+}
+
+// fakePricing is one quote of the fake pricer in the making: what is left to pay of
+// each line (rem), and what discounts and deductions took of it.
+type fakePricing struct {
+	f              *fakePricer
+	o              *voucher.Order
+	at             time.Time
+	rem, disc, ded []decimal.Decimal
+	q              *voucher.Quote
+}
+
+// apply applies instrument in, or rejects it: when a check fails, when no line is in
+// its products, or when it would take nothing. What it takes is split in proportion
+// over the in-scope lines still payable.
+func (p *fakePricing) apply(in *voucher.Instrument) error {
+	f, o := p.f, p.o
+	pol := f.policies[in.Type]
+	kind := pol.Kind
+	key := in.ID
+	if pol.TypedCode {
+		key = in.Code
 	}
-	q := &voucher.Quote{OrderID: o.ID, Account: o.Account, RuleSet: "fake@1", Currency: f.cur.Code(), At: at}
-	for _, kind := range []voucher.Kind{voucher.Discount, voucher.Deduction} {
-		for _, in := range cands {
-			pol := f.policies[in.Type]
-			if pol.Kind != kind {
-				continue
-			}
-			key := in.ID
-			if pol.TypedCode {
-				key = in.Code
-			}
-			reject := func(r voucher.Reason) {
-				q.Rejections = append(q.Rejections, voucher.Rejection{InstrumentID: in.ID, Key: key, Type: in.Type, Stage: in.Type, Reason: r})
-			}
-			if r := f.check(in, pol, &o, at); r != "" {
-				reject(r)
-				continue
-			}
-			weights := make([]decimal.Decimal, len(o.Lines))
-			scope := decimal.Zero
-			for i, l := range o.Lines {
-				if len(in.Products) == 0 || slices.Contains(in.Products, l.Product) {
-					weights[i] = rem[i]
-					scope = scope.Add(rem[i])
-				}
-			}
-			if len(in.Products) > 0 && !slices.ContainsFunc(o.Lines, func(l voucher.Line) bool { return slices.Contains(in.Products, l.Product) }) {
-				reject(voucher.ReasonProductScope)
-				continue
-			}
-			var take decimal.Decimal
-			switch {
-			case kind == voucher.Deduction:
-				take = decimal.Min(in.Available(), scope)
-				if f.overdraw {
-					take = in.Available().Add(decimal.New(1, -sc))
-				}
-			case in.PercentOff == nil:
-				take = decimal.Min(in.Amount, scope)
-			default:
-				take = decimal.Min(scope.Mul(*in.PercentOff).Div(decimal.NewFromInt(100)).Round(sc), scope)
-			}
-			if take.Sign() <= 0 {
-				reject(voucher.ReasonNothingLeft)
-				continue
-			}
-			a := voucher.Application{InstrumentID: in.ID, Key: key, Account: in.Account, Type: in.Type, Stage: in.Type, Kind: kind,
-				Amount: voucher.NewMoney(take, f.cur), Refund: pol.Refund}
-			if scope.Sign() > 0 {
-				shares, err := f.split(decimal.Min(take, scope), weights)
-				if err != nil {
-					return nil, err
-				}
-				for i, s := range shares {
-					a.Lines = append(a.Lines, voucher.LineAmount{LineID: o.Lines[i].ID, Amount: voucher.NewMoney(s, f.cur)})
-					rem[i] = rem[i].Sub(s)
-					if kind == voucher.Discount {
-						disc[i] = disc[i].Add(s)
-					} else {
-						ded[i] = ded[i].Add(s)
-					}
-				}
-			}
-			q.Applications = append(q.Applications, a)
+	reject := func(r voucher.Reason) {
+		p.q.Rejections = append(p.q.Rejections, voucher.Rejection{InstrumentID: in.ID, Key: key, Type: in.Type, Stage: in.Type, Reason: r})
+	}
+	if r := f.check(in, pol, o, p.at); r != "" {
+		reject(r)
+		return nil
+	}
+	weights := make([]decimal.Decimal, len(o.Lines))
+	scope := decimal.Zero
+	for i, l := range o.Lines {
+		if len(in.Products) == 0 || slices.Contains(in.Products, l.Product) {
+			weights[i] = p.rem[i]
+			scope = scope.Add(p.rem[i])
 		}
 	}
+	if len(in.Products) > 0 && !slices.ContainsFunc(o.Lines, func(l voucher.Line) bool { return slices.Contains(in.Products, l.Product) }) {
+		reject(voucher.ReasonProductScope)
+		return nil
+	}
+	take := f.take(in, kind, scope)
+	if take.Sign() <= 0 {
+		reject(voucher.ReasonNothingLeft)
+		return nil
+	}
+	a := voucher.Application{InstrumentID: in.ID, Key: key, Account: in.Account, Type: in.Type, Stage: in.Type, Kind: kind,
+		Amount: voucher.NewMoney(take, f.cur), Refund: pol.Refund}
+	if scope.Sign() > 0 {
+		shares, err := f.split(decimal.Min(take, scope), weights)
+		if err != nil {
+			return err
+		}
+		for i, s := range shares {
+			a.Lines = append(a.Lines, voucher.LineAmount{LineID: o.Lines[i].ID, Amount: voucher.NewMoney(s, f.cur)})
+			p.rem[i] = p.rem[i].Sub(s)
+			if kind == voucher.Discount {
+				p.disc[i] = p.disc[i].Add(s)
+			} else {
+				p.ded[i] = p.ded[i].Add(s)
+			}
+		}
+	}
+	p.q.Applications = append(p.q.Applications, a)
+	return nil
+}
+
+// take is what instrument in, of kind, takes of scope, the in-scope lines still
+// payable: a deduction what it has available (one unit more when the pricer
+// overdraws), a fixed discount its amount, a percentage its share; never more than
+// scope, unless overdrawing.
+func (f *fakePricer) take(in *voucher.Instrument, kind voucher.Kind, scope decimal.Decimal) decimal.Decimal {
+	switch {
+	case kind == voucher.Deduction:
+		if f.overdraw {
+			return in.Available().Add(decimal.New(1, -f.cur.Scale()))
+		}
+		return decimal.Min(in.Available(), scope)
+	case in.PercentOff == nil:
+		return decimal.Min(in.Amount, scope)
+	default:
+		return decimal.Min(scope.Mul(*in.PercentOff).Div(decimal.NewFromInt(100)).Round(f.cur.Scale()), scope)
+	}
+}
+
+// figures fills in the quote's figures, for each line and in total: its cash is what
+// is left to pay, invoiceable; what deductions took is not.
+func (p *fakePricing) figures() {
+	f, q := p.f, p.q
 	m := func(d decimal.Decimal) voucher.Money { return voucher.NewMoney(d, f.cur) }
 	sum := func(a, b voucher.Money) voucher.Money { s, _ := a.Add(b); return s }
 	tot := voucher.Figures{Total: m(decimal.Zero), Discount: m(decimal.Zero), Deducted: m(decimal.Zero), Cash: m(decimal.Zero), Invoiceable: m(decimal.Zero), NonInvoiceable: m(decimal.Zero)}
-	for i, l := range o.Lines {
-		fg := voucher.Figures{Total: m(l.Amount), Discount: m(disc[i]), Deducted: m(ded[i]), Cash: m(rem[i]), Invoiceable: m(rem[i]), NonInvoiceable: m(ded[i])}
+	for i, l := range p.o.Lines {
+		fg := voucher.Figures{Total: m(l.Amount), Discount: m(p.disc[i]), Deducted: m(p.ded[i]), Cash: m(p.rem[i]), Invoiceable: m(p.rem[i]), NonInvoiceable: m(p.ded[i])}
 		q.Lines = append(q.Lines, voucher.LineQuote{LineID: l.ID, Product: l.Product, Figures: fg})
 		tot = voucher.Figures{Total: sum(tot.Total, fg.Total), Discount: sum(tot.Discount, fg.Discount), Deducted: sum(tot.Deducted, fg.Deducted),
 			Cash: sum(tot.Cash, fg.Cash), Invoiceable: sum(tot.Invoiceable, fg.Invoiceable), NonInvoiceable: sum(tot.NonInvoiceable, fg.NonInvoiceable)}
 	}
 	q.Figures = tot
-	return q, nil
 }
 
 // split allocates amount over weights in proportion, to the cent (the engine's
@@ -473,10 +530,13 @@ func instruments(t testing.TB, w *voucher.Wallet, account string, at time.Time) 
 
 // ---- Grant ----
 
-func TestGrant(t *testing.T) {
-	w := newTestWallet(t)
+// assertInvalidGrantsRefused checks that w refuses, with invalid_instrument and
+// changing nothing, instruments of an unknown type, with a balance above the face
+// value, finer than the currency, held, revoked or redeemed, and a typed-in type
+// without a code; and a grant after the year 9999 with invalid_time.
+func assertInvalidGrantsRefused(t *testing.T, w *testWallet) {
+	t.Helper()
 	before := w.snapshot(t)
-
 	err := w.Grant(ctx, voucher.Instrument{ID: "x", Type: "gift_card", Amount: wdec("1")}, wt0)
 	require.ErrorIs(t, err, voucher.ErrInvalidInstrument)
 	assert.Contains(t, err.Error(), `"gift_card"`)
@@ -501,10 +561,15 @@ func TestGrant(t *testing.T) {
 	err = w.Grant(ctx, vch("x", "a", "10"), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
 	require.ErrorIs(t, err, voucher.ErrInvalidTime, "a time after 9999")
 	assertUnchanged(t, w, before)
+}
+
+func TestGrant(t *testing.T) {
+	w := newTestWallet(t)
+	assertInvalidGrantsRefused(t, w)
 
 	require.NoError(t, w.Grant(ctx, voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Code: "V-1", Amount: wdec("100"), Balance: voucher.Ptr(wdec("60"))}, wt0))
-	before = w.snapshot(t)
-	err = w.Grant(ctx, vch("v", "b", "5"), wt0)
+	before := w.snapshot(t)
+	err := w.Grant(ctx, vch("v", "b", "5"), wt0)
 	require.ErrorIs(t, err, voucher.ErrInvalidInstrument)
 	assert.Contains(t, err.Error(), "already exists")
 	err = w.Grant(ctx, voucher.Instrument{ID: "w", Type: "voucher", Code: "V-1", Amount: wdec("5")}, wt0)
@@ -653,15 +718,20 @@ func TestQuoteWritesNothing(t *testing.T) {
 	verifyLedger(t, w.Wallet)
 }
 
-func TestOrderStepErrors(t *testing.T) {
-	w := newTestWallet(t, vch("v", "a", "100"), vch("other", "b", "10"),
-		voucher.Instrument{ID: "p", Type: "promo", Code: "TEN", PercentOff: voucher.Ptr(wdec("10"))})
-	now := wt0.Add(time.Minute)
-	_, err := w.Checkout(ctx, buy("done", "a", "10"), now)
-	require.NoError(t, err)
-	_, err = w.Reserve(ctx, buy("held", "a", "10"), now, 10*time.Hour)
-	require.NoError(t, err)
+// orderStepErrCase is an order step that must fail with want at at.
+type orderStepErrCase struct {
+	o    voucher.Order
+	at   time.Time
+	want *voucher.CodeError
+}
 
+// orderStepErrCases are the steps on an order that fail on TestOrderStepErrors'
+// wallet (account a's clock at now, order done checked out, order held reserved):
+// before the clock, at a time before the year 1, and with orders that are invalid,
+// name a typed-in instrument in use or an unknown one, are in another currency or have
+// a code that is not found. With duplicates (checkout and reserve, not quote), also
+// the ids of orders that exist, of either account.
+func orderStepErrCases(now time.Time, duplicates bool) []orderStepErrCase {
 	invalid := buy("bad", "a", "10")
 	invalid.Lines = append(invalid.Lines, invalid.Lines[0])
 	foreign := buy("fx", "a", "10")
@@ -678,39 +748,47 @@ func TestOrderStepErrors(t *testing.T) {
 	invalidUnknown.Lines = nil
 	noAccount := buy("na", "", "10")
 
+	cases := []orderStepErrCase{
+		{buy("new", "a", "1"), now.Add(-time.Nanosecond), voucher.ErrClockBackwards},
+		{dupInvalid, now.Add(-time.Nanosecond), voucher.ErrClockBackwards},
+		{invalid, now, voucher.ErrInvalidOrder},
+		{typedInUse, now, voucher.ErrInvalidOrder},
+		{invalidUnknown, now, voucher.ErrInvalidOrder},
+		{noAccount, now, voucher.ErrInvalidOrder},
+		{foreign, now, voucher.ErrCurrencyMismatch},
+		{unknown, now, voucher.ErrUnknownInstrument},
+		{noCode, now, voucher.ErrCodeNotFound},
+		{buy("new", "a", "1"), time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC), voucher.ErrInvalidTime},
+	}
+	if duplicates {
+		cases = append(cases,
+			orderStepErrCase{buy("done", "a", "1"), now, voucher.ErrDuplicateOrder},
+			orderStepErrCase{buy("held", "a", "1"), now.Add(time.Hour), voucher.ErrDuplicateOrder},
+			orderStepErrCase{dupInvalid, now.Add(time.Hour), voucher.ErrDuplicateOrder},
+			// The ids are one namespace: another account's order may not reuse one.
+			orderStepErrCase{buy("done", "b", "1"), now, voucher.ErrDuplicateOrder},
+			orderStepErrCase{buy("held", "b", "1"), now, voucher.ErrDuplicateOrder})
+	}
+	return cases
+}
+
+func TestOrderStepErrors(t *testing.T) {
+	w := newTestWallet(t, vch("v", "a", "100"), vch("other", "b", "10"),
+		voucher.Instrument{ID: "p", Type: "promo", Code: "TEN", PercentOff: voucher.Ptr(wdec("10"))})
+	now := wt0.Add(time.Minute)
+	_, err := w.Checkout(ctx, buy("done", "a", "10"), now)
+	require.NoError(t, err)
+	_, err = w.Reserve(ctx, buy("held", "a", "10"), now, 10*time.Hour)
+	require.NoError(t, err)
+
 	type op func(voucher.Order, time.Time) (*voucher.Quote, error)
 	ops := map[string]op{
 		"quote":    func(o voucher.Order, at time.Time) (*voucher.Quote, error) { return w.Quote(ctx, o, at) },
 		"checkout": func(o voucher.Order, at time.Time) (*voucher.Quote, error) { return w.Checkout(ctx, o, at) },
 		"reserve":  func(o voucher.Order, at time.Time) (*voucher.Quote, error) { return w.Reserve(ctx, o, at, time.Minute) },
 	}
-	type errCase struct {
-		o    voucher.Order
-		at   time.Time
-		want *voucher.CodeError
-	}
 	for name, f := range ops {
-		cases := []errCase{
-			{buy("new", "a", "1"), now.Add(-time.Nanosecond), voucher.ErrClockBackwards},
-			{dupInvalid, now.Add(-time.Nanosecond), voucher.ErrClockBackwards},
-			{invalid, now, voucher.ErrInvalidOrder},
-			{typedInUse, now, voucher.ErrInvalidOrder},
-			{invalidUnknown, now, voucher.ErrInvalidOrder},
-			{noAccount, now, voucher.ErrInvalidOrder},
-			{foreign, now, voucher.ErrCurrencyMismatch},
-			{unknown, now, voucher.ErrUnknownInstrument},
-			{noCode, now, voucher.ErrCodeNotFound},
-			{buy("new", "a", "1"), time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC), voucher.ErrInvalidTime},
-		}
-		if name != "quote" {
-			cases = append(cases,
-				errCase{buy("done", "a", "1"), now, voucher.ErrDuplicateOrder},
-				errCase{buy("held", "a", "1"), now.Add(time.Hour), voucher.ErrDuplicateOrder},
-				errCase{dupInvalid, now.Add(time.Hour), voucher.ErrDuplicateOrder},
-				// The ids are one namespace: another account's order may not reuse one.
-				errCase{buy("done", "b", "1"), now, voucher.ErrDuplicateOrder},
-				errCase{buy("held", "b", "1"), now, voucher.ErrDuplicateOrder})
-		}
+		cases := orderStepErrCases(now, name != "quote")
 		for i, c := range cases {
 			t.Run(fmt.Sprintf("%s/%d-%s", name, i, c.want.Code()), func(t *testing.T) {
 				before := w.snapshot(t)
@@ -1036,140 +1114,168 @@ func TestAdvanceExpiresInTimeOrder(t *testing.T) {
 // ---- Refunds ----
 
 func TestRefund(t *testing.T) {
-	exp := wt0.Add(24 * time.Hour)
-	mk := func(t *testing.T) *testWallet {
-		w := newTestWallet(t,
-			voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: wdec("60")},
-			voucher.Instrument{ID: "cr", Type: "credit", Account: "a", Amount: wdec("90"), ExpiresAt: voucher.Ptr(exp)},
-			voucher.Instrument{ID: "c", Type: "coupon", Account: "a", Amount: wdec("50")})
-		// 300 + 200: coupon 50 -> 270 + 180; voucher 60 (36/24) -> 234 + 156;
-		// credit 90 (54/36) -> cash 180 + 120.
-		q, err := w.Checkout(ctx, buy("o1", "a", "300", "200"), wt0)
-		require.NoError(t, err)
-		require.Equal(t, "300.00", q.Cash.Format())
-		l1, _ := q.Line("l1")
-		require.Equal(t, "180.00", l1.Cash.Format())
-		return w
+	t.Run("forfeit and restore", testRefundForfeitAndRestore)
+	t.Run("partial lines and consumed", testRefundPartialLinesAndConsumed)
+	t.Run("zero consumed given is none", testRefundZeroConsumed)
+	t.Run("restore to an expired instrument is forfeited", testRefundToExpiredInstrument)
+	t.Run("includes what expired on the account's way", testRefundIncludesWhatExpired)
+	t.Run("errors", testRefundErrors)
+}
+
+// refundExp is when the credit of refundWallet expires.
+var refundExp = wt0.Add(24 * time.Hour)
+
+// refundWallet is the wallet most subtests of TestRefund start from: account a's
+// voucher v (60), credit cr (90, restored on refund, expiring at refundExp) and coupon c
+// (50), all taken by order o1 of two lines, 300 and 200, checked out at wt0.
+func refundWallet(t *testing.T) *testWallet {
+	t.Helper()
+	w := newTestWallet(t,
+		voucher.Instrument{ID: "v", Type: "voucher", Account: "a", Amount: wdec("60")},
+		voucher.Instrument{ID: "cr", Type: "credit", Account: "a", Amount: wdec("90"), ExpiresAt: voucher.Ptr(refundExp)},
+		voucher.Instrument{ID: "c", Type: "coupon", Account: "a", Amount: wdec("50")})
+	// 300 + 200: coupon 50 -> 270 + 180; voucher 60 (36/24) -> 234 + 156;
+	// credit 90 (54/36) -> cash 180 + 120.
+	q, err := w.Checkout(ctx, buy("o1", "a", "300", "200"), wt0)
+	require.NoError(t, err)
+	require.Equal(t, "300.00", q.Cash.Format())
+	l1, _ := q.Line("l1")
+	require.Equal(t, "180.00", l1.Cash.Format())
+	return w
+}
+
+// testRefundForfeitAndRestore: a refund of the whole order returns its cash, forfeits
+// the voucher's share and restores the credit's; discounts stay used, and a second
+// refund of any line is already_refunded.
+func testRefundForfeitAndRestore(t *testing.T) {
+	w := refundWallet(t)
+	now := wt0.Add(time.Hour)
+	res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1"}, now)
+	require.NoError(t, err)
+	assert.Equal(t, "o1", res.OrderID)
+	assert.Equal(t, []string{"l1", "l2"}, res.Lines)
+	assert.Equal(t, "300.00", res.CashRefund.Format())
+	assertMoneyMap(t, moneyMap("v", "60"), res.Forfeited)
+	assertMoneyMap(t, moneyMap("cr", "90"), res.Restored)
+	b, _ := balHeld(t, w, "cr")
+	assert.Equal(t, "90.00", b)
+	b, _ = balHeld(t, w, "v")
+	assert.Equal(t, "0.00", b)
+	assert.Equal(t, voucher.StatusUsedUp, statusOf(t, w, "c", now), "discount instruments stay used")
+	assert.ElementsMatch(t, []voucher.EntryKind{voucher.EntryRefundForfeit, voucher.EntryRefundRestore},
+		kindsOf(between(t, w.Wallet, now, wt0.Add(2*time.Hour))))
+
+	before := w.snapshot(t)
+	_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1"}, now)
+	assertStepErr(t, w, before, err, voucher.ErrAlreadyRefunded)
+	_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l2"}}, now)
+	assertStepErr(t, w, before, err, voucher.ErrAlreadyRefunded)
+	verifyLedger(t, w.Wallet)
+}
+
+// testRefundPartialLinesAndConsumed: a refund of some lines returns their cash less
+// what was consumed (never below zero), with each deduction's share of those lines; a
+// refund without lines then refunds the lines not yet refunded.
+func testRefundPartialLinesAndConsumed(t *testing.T) {
+	w := refundWallet(t)
+	res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l2"}, Consumed: voucher.Ptr(wdec("40"))}, wt0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"l2"}, res.Lines)
+	assert.Equal(t, "80.00", res.CashRefund.Format()) // 120 - 40
+	assertMoneyMap(t, moneyMap("v", "24"), res.Forfeited)
+	assertMoneyMap(t, moneyMap("cr", "36"), res.Restored)
+	b, _ := balHeld(t, w, "cr")
+	assert.Equal(t, "36.00", b)
+
+	res, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Consumed: voucher.Ptr(wdec("1000"))}, wt0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"l1"}, res.Lines, "without lines: every line not yet refunded")
+	assert.True(t, res.CashRefund.IsZero(), "never below zero")
+	assertMoneyMap(t, moneyMap("v", "36"), res.Forfeited)
+	assertMoneyMap(t, moneyMap("cr", "54"), res.Restored)
+	rec, _ := order(t, w.Wallet, "o1")
+	assert.Equal(t, []string{"l2", "l1"}, rec.Refunded)
+	verifyLedger(t, w.Wallet)
+}
+
+// testRefundZeroConsumed: a consumed of zero given keeps nothing back.
+func testRefundZeroConsumed(t *testing.T) {
+	w := refundWallet(t)
+	res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l2"}, Consumed: voucher.Ptr(decimal.Zero)}, wt0)
+	require.NoError(t, err)
+	assert.Equal(t, "120.00", res.CashRefund.Format())
+}
+
+// testRefundToExpiredInstrument: what would be restored to an instrument that has
+// expired by the refund's time is forfeited, and its balance stays as it was.
+func testRefundToExpiredInstrument(t *testing.T) {
+	w := refundWallet(t)
+	res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l1"}}, refundExp.Add(time.Hour))
+	require.NoError(t, err)
+	assertMoneyMap(t, moneyMap("v", "36", "cr", "54"), res.Forfeited)
+	assertMoneyMap(t, moneyMap(), res.Restored)
+	b, _ := balHeld(t, w, "cr")
+	assert.Equal(t, "0.00", b, "its balance stays as it was")
+	verifyLedger(t, w.Wallet)
+}
+
+// testRefundIncludesWhatExpired: a refund that moves the account's clock also forfeits
+// what of the account expired on the way, and nothing of another account's.
+func testRefundIncludesWhatExpired(t *testing.T) {
+	w := newTestWallet(t, vch("v", "a", "50"),
+		voucher.Instrument{ID: "y", Type: "voucher", Account: "a", Amount: wdec("9"), Products: []string{"oss"}, ExpiresAt: voucher.Ptr(wt0.Add(time.Hour))},
+		voucher.Instrument{ID: "x", Type: "voucher", Account: "z", Amount: wdec("7"), ExpiresAt: voucher.Ptr(wt0.Add(time.Hour))})
+	_, err := w.Checkout(ctx, buy("o1", "a", "30"), wt0)
+	require.NoError(t, err)
+	res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1"}, wt0.Add(2*time.Hour))
+	require.NoError(t, err)
+	assertMoneyMap(t, moneyMap("v", "30", "y", "9"), res.Forfeited)
+	// Another account's instrument is that account's to expire.
+	assert.Equal(t, []voucher.EntryKind{voucher.EntryGrant}, kindsOf(byInstrument(t, w.Wallet, "x")))
+	verifyLedger(t, w.Wallet)
+}
+
+// testRefundErrors: each refund refused (before the clock, an unknown or reserved
+// order, no lines, an unknown or repeated line, consumed negative or finer than the
+// currency, a time past 9999) fails with its code and changes nothing; invalid_refund
+// comes before already_refunded.
+func testRefundErrors(t *testing.T) {
+	w := refundWallet(t)
+	_, err := w.Reserve(ctx, buy("r1", "a", "10"), wt0, 0)
+	require.NoError(t, err)
+	before := w.snapshot(t)
+	now, later := wt0, wt0.Add(time.Hour)
+	cases := []struct {
+		r    voucher.RefundRequest
+		at   time.Time
+		want *voucher.CodeError
+	}{
+		{voucher.RefundRequest{OrderID: "o1", Lines: []string{}}, now.Add(-time.Second), voucher.ErrClockBackwards},
+		{voucher.RefundRequest{OrderID: "nope", Lines: []string{}}, later, voucher.ErrUnknownOrder},
+		{voucher.RefundRequest{OrderID: "r1"}, later, voucher.ErrUnknownOrder},
+		{voucher.RefundRequest{OrderID: "o1", Lines: []string{}}, later, voucher.ErrInvalidRefund},
+		{voucher.RefundRequest{OrderID: "o1", Lines: []string{"l9"}}, later, voucher.ErrInvalidRefund},
+		{voucher.RefundRequest{OrderID: "o1", Lines: []string{"l1", "l1"}}, later, voucher.ErrInvalidRefund},
+		{voucher.RefundRequest{OrderID: "o1", Consumed: voucher.Ptr(wdec("-0.01"))}, later, voucher.ErrInvalidRefund},
+		{voucher.RefundRequest{OrderID: "o1", Consumed: voucher.Ptr(wdec("0.001"))}, later, voucher.ErrInvalidRefund},
+		{voucher.RefundRequest{OrderID: "o1"}, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), voucher.ErrInvalidTime},
 	}
-
-	t.Run("forfeit and restore", func(t *testing.T) {
-		w := mk(t)
-		now := wt0.Add(time.Hour)
-		res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1"}, now)
-		require.NoError(t, err)
-		assert.Equal(t, "o1", res.OrderID)
-		assert.Equal(t, []string{"l1", "l2"}, res.Lines)
-		assert.Equal(t, "300.00", res.CashRefund.Format())
-		assertMoneyMap(t, moneyMap("v", "60"), res.Forfeited)
-		assertMoneyMap(t, moneyMap("cr", "90"), res.Restored)
-		b, _ := balHeld(t, w, "cr")
-		assert.Equal(t, "90.00", b)
-		b, _ = balHeld(t, w, "v")
-		assert.Equal(t, "0.00", b)
-		assert.Equal(t, voucher.StatusUsedUp, statusOf(t, w, "c", now), "discount instruments stay used")
-		assert.ElementsMatch(t, []voucher.EntryKind{voucher.EntryRefundForfeit, voucher.EntryRefundRestore},
-			kindsOf(between(t, w.Wallet, now, wt0.Add(2*time.Hour))))
-
-		before := w.snapshot(t)
-		_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1"}, now)
-		assertStepErr(t, w, before, err, voucher.ErrAlreadyRefunded)
-		_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l2"}}, now)
-		assertStepErr(t, w, before, err, voucher.ErrAlreadyRefunded)
-		verifyLedger(t, w.Wallet)
-	})
-
-	t.Run("partial lines and consumed", func(t *testing.T) {
-		w := mk(t)
-		res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l2"}, Consumed: voucher.Ptr(wdec("40"))}, wt0)
-		require.NoError(t, err)
-		assert.Equal(t, []string{"l2"}, res.Lines)
-		assert.Equal(t, "80.00", res.CashRefund.Format()) // 120 - 40
-		assertMoneyMap(t, moneyMap("v", "24"), res.Forfeited)
-		assertMoneyMap(t, moneyMap("cr", "36"), res.Restored)
-		b, _ := balHeld(t, w, "cr")
-		assert.Equal(t, "36.00", b)
-
-		res, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Consumed: voucher.Ptr(wdec("1000"))}, wt0)
-		require.NoError(t, err)
-		assert.Equal(t, []string{"l1"}, res.Lines, "without lines: every line not yet refunded")
-		assert.True(t, res.CashRefund.IsZero(), "never below zero")
-		assertMoneyMap(t, moneyMap("v", "36"), res.Forfeited)
-		assertMoneyMap(t, moneyMap("cr", "54"), res.Restored)
-		rec, _ := order(t, w.Wallet, "o1")
-		assert.Equal(t, []string{"l2", "l1"}, rec.Refunded)
-		verifyLedger(t, w.Wallet)
-	})
-
-	t.Run("zero consumed given is none", func(t *testing.T) {
-		w := mk(t)
-		res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l2"}, Consumed: voucher.Ptr(decimal.Zero)}, wt0)
-		require.NoError(t, err)
-		assert.Equal(t, "120.00", res.CashRefund.Format())
-	})
-
-	t.Run("restore to an expired instrument is forfeited", func(t *testing.T) {
-		w := mk(t)
-		res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l1"}}, exp.Add(time.Hour))
-		require.NoError(t, err)
-		assertMoneyMap(t, moneyMap("v", "36", "cr", "54"), res.Forfeited)
-		assertMoneyMap(t, moneyMap(), res.Restored)
-		b, _ := balHeld(t, w, "cr")
-		assert.Equal(t, "0.00", b, "its balance stays as it was")
-		verifyLedger(t, w.Wallet)
-	})
-
-	t.Run("includes what expired on the account's way", func(t *testing.T) {
-		w := newTestWallet(t, vch("v", "a", "50"),
-			voucher.Instrument{ID: "y", Type: "voucher", Account: "a", Amount: wdec("9"), Products: []string{"oss"}, ExpiresAt: voucher.Ptr(wt0.Add(time.Hour))},
-			voucher.Instrument{ID: "x", Type: "voucher", Account: "z", Amount: wdec("7"), ExpiresAt: voucher.Ptr(wt0.Add(time.Hour))})
-		_, err := w.Checkout(ctx, buy("o1", "a", "30"), wt0)
-		require.NoError(t, err)
-		res, err := w.Refund(ctx, voucher.RefundRequest{OrderID: "o1"}, wt0.Add(2*time.Hour))
-		require.NoError(t, err)
-		assertMoneyMap(t, moneyMap("v", "30", "y", "9"), res.Forfeited)
-		// Another account's instrument is that account's to expire.
-		assert.Equal(t, []voucher.EntryKind{voucher.EntryGrant}, kindsOf(byInstrument(t, w.Wallet, "x")))
-		verifyLedger(t, w.Wallet)
-	})
-
-	t.Run("errors", func(t *testing.T) {
-		w := mk(t)
-		_, err := w.Reserve(ctx, buy("r1", "a", "10"), wt0, 0)
-		require.NoError(t, err)
-		before := w.snapshot(t)
-		now, later := wt0, wt0.Add(time.Hour)
-		cases := []struct {
-			r    voucher.RefundRequest
-			at   time.Time
-			want *voucher.CodeError
-		}{
-			{voucher.RefundRequest{OrderID: "o1", Lines: []string{}}, now.Add(-time.Second), voucher.ErrClockBackwards},
-			{voucher.RefundRequest{OrderID: "nope", Lines: []string{}}, later, voucher.ErrUnknownOrder},
-			{voucher.RefundRequest{OrderID: "r1"}, later, voucher.ErrUnknownOrder},
-			{voucher.RefundRequest{OrderID: "o1", Lines: []string{}}, later, voucher.ErrInvalidRefund},
-			{voucher.RefundRequest{OrderID: "o1", Lines: []string{"l9"}}, later, voucher.ErrInvalidRefund},
-			{voucher.RefundRequest{OrderID: "o1", Lines: []string{"l1", "l1"}}, later, voucher.ErrInvalidRefund},
-			{voucher.RefundRequest{OrderID: "o1", Consumed: voucher.Ptr(wdec("-0.01"))}, later, voucher.ErrInvalidRefund},
-			{voucher.RefundRequest{OrderID: "o1", Consumed: voucher.Ptr(wdec("0.001"))}, later, voucher.ErrInvalidRefund},
-			{voucher.RefundRequest{OrderID: "o1"}, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), voucher.ErrInvalidTime},
-		}
-		for i, c := range cases {
-			t.Run(strconv.Itoa(i), func(t *testing.T) {
-				res, err := w.Refund(ctx, c.r, c.at)
-				assert.Nil(t, res)
-				assertStepErr(t, w, before, err, c.want)
-			})
-		}
-		_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l1"}}, now)
-		require.NoError(t, err)
-		before = w.snapshot(t)
-		// invalid_refund comes before already_refunded.
-		_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l1", "l1"}}, now)
-		assertStepErr(t, w, before, err, voucher.ErrInvalidRefund)
-		_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l2", "l1"}}, now)
-		assertStepErr(t, w, before, err, voucher.ErrAlreadyRefunded)
-		verifyLedger(t, w.Wallet)
-	})
+	for i, c := range cases {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			res, err := w.Refund(ctx, c.r, c.at)
+			assert.Nil(t, res)
+			assertStepErr(t, w, before, err, c.want)
+		})
+	}
+	_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l1"}}, now)
+	require.NoError(t, err)
+	before = w.snapshot(t)
+	// invalid_refund comes before already_refunded.
+	_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l1", "l1"}}, now)
+	assertStepErr(t, w, before, err, voucher.ErrInvalidRefund)
+	_, err = w.Refund(ctx, voucher.RefundRequest{OrderID: "o1", Lines: []string{"l2", "l1"}}, now)
+	assertStepErr(t, w, before, err, voucher.ErrAlreadyRefunded)
+	verifyLedger(t, w.Wallet)
 }
 
 // ---- Activation ----
