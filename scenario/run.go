@@ -163,8 +163,12 @@ func (rn *runner) do(st *Step) outcome {
 	if st.Action == ActionAdvance {
 		// An advance with an at moves the clock to at, then on to its time.
 		if st.To.Before(at) {
-			return outcome{err: fmt.Errorf("%w: advance to %s is before the step's time %s", voucher.ErrClockBackwards,
-				st.To.Format(time.RFC3339Nano), at.Format(time.RFC3339Nano))}
+			from := "the scenario's clock"
+			if st.At != nil {
+				from = "the step's at"
+			}
+			return outcome{err: fmt.Errorf("%w: %s is before %s %s", voucher.ErrClockBackwards,
+				st.To.Format(time.RFC3339Nano), from, at.Format(time.RFC3339Nano))}
 		}
 		at = st.To
 	}

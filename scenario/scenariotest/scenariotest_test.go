@@ -47,11 +47,18 @@ func (r *recorder) Fatalf(format string, args ...any) { r.Errorf(format, args...
 
 func TestRunFilesReports(t *testing.T) {
 	r := &recorder{TB: t}
-	scenariotest.RunFiles(r, "../testdata/failing/*.yaml", "../testdata/invalid/unknown-top-key.yaml", "../testdata/valid/own-rules.yaml")
+	scenariotest.RunFiles(r, "../testdata/failing/wrong-expectations.yaml", "../testdata/invalid/unknown-top-key.yaml", "../testdata/valid/own-rules.yaml")
 	require.Len(t, r.errs, 2)
 	assert.Contains(t, r.errs[0], "FAIL  ../testdata/failing/wrong-expectations.yaml")
 	assert.Contains(t, r.errs[0], "step 1 (checkout o1): cash: expected 250, got 300.00")
 	assert.Contains(t, r.errs[1], "../testdata/invalid/unknown-top-key.yaml:5:1: nmae: unknown key")
+
+	// A pattern reports every file it matches that fails.
+	r = &recorder{TB: t}
+	scenariotest.RunFiles(r, "../testdata/failing/*.yaml")
+	require.Len(t, r.errs, 2)
+	assert.Contains(t, r.errs[0], "FAIL  ../testdata/failing/settle-accounts-no-charge.yaml")
+	assert.Contains(t, r.errs[1], "FAIL  ../testdata/failing/wrong-expectations.yaml")
 
 	r = &recorder{TB: t}
 	scenariotest.RunFiles(r, filepath.Join(t.TempDir(), "*.yaml"))
