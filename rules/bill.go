@@ -34,7 +34,7 @@ func (e *Engine) Settle(b voucher.Bill, org *voucher.Organization, insts []vouch
 			return nil, err
 		}
 	}
-	return p.quote(), nil
+	return p.done(), nil
 }
 
 var _ voucher.BillPricer = (*Engine)(nil)

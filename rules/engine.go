@@ -257,5 +257,5 @@ func (e *Engine) Quote(o voucher.Order, insts []voucher.Instrument, at time.Time
 			return nil, err
 		}
 	}
-	return p.quote(), nil
+	return p.done(), nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -139,9 +140,14 @@ func (e *compiled) prepare(o *voucher.Order, insts []voucher.Instrument, at time
 }
 
 // newPricing allocates the pricing of o against insts at at.
+// pricings keeps pricings between quotes: one is a few kilobytes of buffers, which a
+// busy wallet would otherwise allocate, and collect, for every step.
+var pricings = sync.Pool{New: func() any { return new(pricing) }}
+
 func (e *compiled) newPricing(o *voucher.Order, insts []voucher.Instrument, at time.Time, bill *billing) *pricing {
-	p := &pricing{e: e, o: o, insts: insts, at: at, bill: bill,
-		cands: make([]cand, 0, len(insts)), order: make([]int32, 0, len(insts))}
+	p := pricings.Get().(*pricing) // zero: see done
+	p.e, p.o, p.insts, p.at, p.bill = e, o, insts, at, bill
+	p.cands, p.order = make([]cand, 0, len(insts)), make([]int32, 0, len(insts))
 	p.memo = p.buf[:0]
 	n0 := len(insts) + len(o.Codes)
 	p.nRejs = n0
@@ -1075,6 +1081,15 @@ func (tp *typePlan) refundRule() voucher.RefundRule {
 		return ""
 	}
 	return tp.t.Refund
+}
+
+// done returns the quote and gives p back to pricings, zeroed: the quote keeps what it
+// was given (applications, rejections, trace), none of p's own buffers.
+func (p *pricing) done() *voucher.Quote {
+	q := p.quote()
+	*p = pricing{}
+	pricings.Put(p)
+	return q
 }
 
 func (p *pricing) quote() *voucher.Quote {
