@@ -1,9 +1,13 @@
 package rules_test
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/voucherkit/voucherkit/voucher"
 )
@@ -28,6 +32,74 @@ func BenchmarkQuoteOneLineThreeInstruments(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportBaseline(b, func() { oneLineFloor(o.Lines[0].Amount, wallet) })
+}
+
+// reportBaseline measures floor, a hand-written loop doing the least the benchmark's
+// work does, as many times as the benchmark ran, right after it: baseline-µs is its
+// time, x-baseline the benchmark's as a multiple of it (the figure to read on a shared
+// machine).
+func reportBaseline(b *testing.B, floor func()) {
+	b.StopTimer()
+	elapsed, n := b.Elapsed(), b.N
+	start := time.Now()
+	for range n {
+		floor()
+	}
+	per := time.Since(start) / time.Duration(n)
+	b.ReportMetric(float64(per.Nanoseconds())/1000, "baseline-µs")
+	b.ReportMetric(float64(elapsed)/float64(n)/float64(per), "x-baseline")
+}
+
+type floorApp struct {
+	id     string
+	amount decimal.Decimal
+}
+
+// oneLineFloor prices one line against a percentage, a fixed amount and a balance, by
+// hand: what BenchmarkQuoteOneLineThreeInstruments computes, without rules, checks or
+// explanations.
+func oneLineFloor(line decimal.Decimal, wallet []voucher.Instrument) []floorApp {
+	apps := make([]floorApp, 0, len(wallet))
+	left := line
+	for _, in := range wallet {
+		var take decimal.Decimal
+		switch {
+		case in.PercentOff != nil:
+			take = left.Mul(*in.PercentOff).Div(decimal.NewFromInt(100)).Round(2)
+		case in.Balance != nil:
+			take = decimal.Min(left, *in.Balance)
+		default:
+			take = decimal.Min(left, in.Amount)
+		}
+		left = left.Sub(take)
+		apps = append(apps, floorApp{in.ID, take})
+	}
+	return apps
+}
+
+// walletFloor picks, by hand, the soonest-expiring of the wallet's instruments that
+// are the buyer's and not expired, and lists the others: the least automatic selection
+// over a wallet does.
+func walletFloor(account string, wallet []voucher.Instrument, at time.Time) (string, []string) {
+	cands := make([]*voucher.Instrument, 0, len(wallet))
+	for i := range wallet {
+		in := &wallet[i]
+		if in.Account == account && (in.ExpiresAt == nil || at.Before(*in.ExpiresAt)) {
+			cands = append(cands, in)
+		}
+	}
+	slices.SortFunc(cands, func(a, b *voucher.Instrument) int {
+		if c := a.ExpiresAt.Compare(*b.ExpiresAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	others := make([]string, 0, len(cands))
+	for _, in := range cands[1:] {
+		others = append(others, in.ID)
+	}
+	return cands[0].ID, others
 }
 
 // benchWallet is n vouchers of one account with distinct balances and expiries.
@@ -60,6 +132,7 @@ func benchWalletQuote(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 	}
+	reportBaseline(b, func() { walletFloor(o.Account, wallet, pricedAt) })
 }
 
 // Automatic selection over one account's 1000 vouchers.
