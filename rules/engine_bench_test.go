@@ -140,3 +140,26 @@ func BenchmarkQuoteWallet1000(b *testing.B) { benchWalletQuote(b, 1000) }
 
 // Automatic selection over one account's 10000 vouchers.
 func BenchmarkQuoteWallet10000(b *testing.B) { benchWalletQuote(b, 10000) }
+
+// A usage order of n lines against one aws credit, around the size where the engine
+// switches from a small order's inline buffers to a big order's (over eight lines):
+// a big order's caches are sized by its lines, so nine lines cost about what eight do.
+func BenchmarkQuoteLines(b *testing.B) {
+	e := builtinEngine(b, "aws")
+	for _, n := range []int{8, 9, 20, 100, 1000} {
+		o := voucher.Order{ID: "o", Account: "acct-1", Type: voucher.OrderUsage, Payment: voucher.PayAsYouGo}
+		for i := range n {
+			o.Lines = append(o.Lines, voucher.Line{ID: fmt.Sprint("l", i), Product: []string{"ec2", "s3", "rds"}[i%3],
+				Amount: decimal.New(int64(1000+i*37), -2)})
+		}
+		wallet := []voucher.Instrument{{ID: "c", Type: "credit", Account: "acct-1", Amount: decimal.NewFromInt(5)}}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.Quote(o, wallet, pricedAt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -72,8 +73,10 @@ type pricing struct {
 	memo  []memoMoney
 	small []voucher.Money // a big order's money of 1 to len(small)-1 units, by units
 	big   []memoMoney     // a big order's money of more units, by hash (see money)
-	nRejs int             // capacity for rejections, allocated at the first
-	buf   [8]memoMoney
+	// bigBits: big has 1 << bigBits slots.
+	bigBits int
+	nRejs   int // capacity for rejections, allocated at the first
+	buf     [8]memoMoney
 	// A small order's product index lives here (see groupLines).
 	i32Buf  [5*smallOrder + 1]int32
 	markBuf [smallOrder]uint32
@@ -260,11 +263,9 @@ const smallWallet = 16
 // smallUnits bounds the amounts (in units) whose money a big order keeps, one per amount.
 const smallUnits = 1024
 
-// bigMemo is how many slots a big order's cache of larger amounts has.
-const (
-	bigMemoBits = 13
-	bigMemo     = 1 << bigMemoBits
-)
+// maxBigMemoBits bounds a big order's cache of larger amounts: one slot per line, to a
+// power of two, up to 1 << maxBigMemoBits.
+const maxBigMemoBits = 13
 
 // smallOrder is the number of lines up to which products are found by scanning, not a
 // map, and indexed in the pricing's own buffers.
@@ -282,8 +283,9 @@ func (p *pricing) groupLines() {
 	} else {
 		i32, p.prods = make([]int32, 5*n+1), make([]string, 0, 16)
 		p.prodIdx = make(map[string]int32)
-		p.small = make([]voucher.Money, smallUnits)
-		p.big = make([]memoMoney, bigMemo)
+		p.small = make([]voucher.Money, min(smallUnits, 16*n)) // an order of few lines has few amounts
+		p.bigBits = min(maxBigMemoBits, bits.Len(uint(n)))
+		p.big = make([]memoMoney, 1<<p.bigBits)
 	}
 	p.lineProd = i32[:n]
 	for li := range lines {
@@ -689,7 +691,7 @@ func (p *pricing) money(u int64) voucher.Money {
 		// applied): one value per distinct amount.
 		// A direct-mapped cache: a slot keeps the last amount that hashed to it, which
 		// shares most repeats for the cost of one multiplication.
-		slot := &p.big[uint64(u)*0x9E3779B97F4A7C15>>(64-bigMemoBits)]
+		slot := &p.big[uint64(u)*0x9E3779B97F4A7C15>>(64-p.bigBits)]
 		if slot.units != u || slot.m.IsUnset() {
 			*slot = memoMoney{u, voucher.MoneyFromUnits(u, p.e.cur)}
 		}

@@ -110,7 +110,7 @@ type stepFile struct {
 	Settle   *settleFile    `yaml:"settle" doc:"settle a month's bill of an account or an organization"`
 	Sharing  *sharingFile   `yaml:"sharing" doc:"change an organization's credit sharing"`
 	Advance  *time.Time     `yaml:"advance" doc:"move the clock to this time"`
-	At       *time.Time     `yaml:"at" doc:"the clock for this step (not for advance or settle)"`
+	At       *time.Time     `yaml:"at" doc:"the clock for this step (not for settle; an advance moves the clock to at, then on)"`
 	Hold     *time.Duration `yaml:"hold" doc:"how long a reserve step holds (\"15m\", \"30d\"); default 30m"`
 	Expect   *expectFile    `yaml:"expect" doc:"what the step must produce"`
 }
