@@ -16,8 +16,9 @@
 // error or a file that cannot be read or is not valid.
 //
 // A scenario's provider path (test, lint) is relative to the scenario file and must stay
-// inside the directory named on the command line, for a file its own directory: a
-// scenario cannot make the command read, and print, a file outside the tree it was given.
+// inside the working directory (for a scenario named outside it: inside the directory
+// named on the command line, for a file its own directory): a scenario cannot make the
+// command read, and print, a file outside the tree it was given.
 // --provider-root widens the tree, --allow-any-provider-path lifts the limit. quote's
 // and compare's --provider is the user's own choice and may name any file.
 //

@@ -23,7 +23,7 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 			"every problem as FILE:LINE:COL: KEY: MESSAGE, or ok for a clean file. A directory means\n"+
 			"every *.yaml and *.yml file under it. Exit status 1 when any file has a problem.\n"+
 			"A scenario's provider path is relative to the scenario file and must stay inside the\n"+
-			"directory named (for a file, its own directory).")
+			"working directory (for a scenario outside it, the directory named or the file's own).")
 	paths := addProviderPathFlags(f)
 	o := newOut(f, stdout, stderr)
 	if ok, code := f.parse(args, stdout, stderr); !ok {

@@ -39,8 +39,8 @@ func hostileTree(t *testing.T) (root, secretFile string) {
 	return root, secretFile
 }
 
-const pathHint = "a scenario's provider path must be relative and stay inside the directory named (for a file, its own directory); " +
-	"--provider-root DIR widens that, --allow-any-provider-path lifts it\n"
+const pathHint = "a scenario's provider path must be relative and stay inside the working directory (for a scenario outside it, " +
+	"the directory named or the file's own); --provider-root DIR widens that, --allow-any-provider-path lifts it\n"
 
 // voucherkit test and lint keep a scenario's provider path inside the directory named,
 // never print the file it points at, and say once how to allow more.
@@ -97,4 +97,27 @@ func TestProviderFlagAnyPath(t *testing.T) {
 	assert.Equal(t, 0, code, out+errOut)
 	code, out, errOut = call(t, "compare", "--providers", "aws,"+mini, "--order", filepath.Join(order, "order.yaml"), "--at", "2026-03-02")
 	assert.Equal(t, 0, code, out+errOut)
+}
+
+// Named by a relative path inside the working directory, a scenario's provider path may
+// lead anywhere inside the working directory (a sibling directory of rule sets), and
+// still not outside it or to an absolute path.
+func TestProviderPathInsideWorkingDirectory(t *testing.T) {
+	root, secretFile := hostileTree(t)
+	t.Chdir(root)
+	code, out, errOut := call(t, "test", filepath.Join("scen", "up.yaml"))
+	assert.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "ok    "+filepath.Join("scen", "up.yaml"))
+
+	code, out, errOut = call(t, "test", "scen")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, "ok    "+filepath.Join("scen", "up.yaml"))
+	assert.Contains(t, errOut, filepath.Join("scen", "steal.yaml")+`:2:11: provider: rule set path "`+secretFile[:40]+`"… is absolute; it must be relative and stay inside .`+"\n")
+	assert.NotContains(t, out+errOut, secret)
+
+	// Below the working directory, a path up and out of it is still refused.
+	t.Chdir(filepath.Join(root, "scen"))
+	code, _, errOut = call(t, "test", "up.yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `up.yaml:2:11: provider: rule set path "../rules/mini.yaml" leads outside .`+"\n")
 }

@@ -29,8 +29,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			"name it) is checked as a rule set and not counted. Exit status 0 when all pass, 1 when\n"+
 			"one fails, 2 when a file cannot be read or is not a valid scenario (the error, with\n"+
 			"file, line and key, goes to standard error). A scenario's provider path is relative to\n"+
-			"the scenario file and must stay inside the directory named (for a file, its own\n"+
-			"directory).")
+			"the scenario file and must stay inside the working directory (for a scenario outside\n"+
+			"it, the directory named or the file's own).")
 	paths := addProviderPathFlags(f)
 	o := newOut(f, stdout, stderr)
 	if ok, code := f.parse(args, stdout, stderr); !ok {
