@@ -97,3 +97,9 @@ func (in *pricingInputs) price(rs *rules.RuleSet, skipUnknown bool) (priced, err
 	out.quote, out.refused = engine.Quote(in.parsedOrder, insts, at)
 	return out, nil
 }
+
+// providerFlag declares --provider, the one rule set a command prices under: a built-in
+// name or a rule-set file (the user's own choice: any path).
+func providerFlag(f *flags) *string {
+	return f.String("provider", "", "`NAME|FILE` of a built-in rule set (aws, aliyun, ...) or of a rule-set YAML file")
+}

@@ -14,7 +14,7 @@ func runQuote(args []string, stdout, stderr io.Writer) int {
 			"a YAML list of instruments and the order file one order, both in the scenario syntax;\n"+
 			"an entry without account: belongs to --account. Nothing is changed. Exit status 1 when\n"+
 			"the rule set refuses the order, 2 when an input is invalid.")
-	provider := f.String("provider", "", "`NAME|FILE` of a built-in rule set (aws, aliyun, ...) or of a rule-set YAML file")
+	provider := providerFlag(f)
 	in := addPricingFlags(f, "to price at: RFC 3339, or a date in the rule set's time zone (default: now)")
 	o := newOut(f, stdout, stderr)
 	f.require("provider", "order")

@@ -22,7 +22,7 @@ func runReconcile(args []string, stdout, stderr io.Writer) int {
 			"wallet file's instruments; what they applied is compared with the export's Credit rows,\n"+
 			"per account, service and SKU (--by), expected against actual. Exit status 1 when they\n"+
 			"differ, 2 when an input is invalid.")
-	provider := f.String("provider", "", "`NAME|FILE` of a built-in rule set (aws, ...) or of a rule-set YAML file")
+	provider := providerFlag(f)
 	focusFile := f.String("focus", "", "the provider's FOCUS export, CSV (`FILE`; - for standard input)")
 	wallet := f.String("wallet", "", "`FILE` holding a YAML list of instruments, as in a scenario's wallet (none when omitted)")
 	account := f.String("account", scenario.DefaultAccount, "`NAME` of the account that owns wallet entries that name none")

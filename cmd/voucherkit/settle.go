@@ -19,7 +19,7 @@ func runSettle(args []string, stdout, stderr io.Writer) int {
 			"file a list of instruments and the bill file one settle, all in the scenario syntax.\n"+
 			"Only the instruments of the bill's accounts are considered. Nothing is changed. Exit\n"+
 			"status 1 when the rule set refuses the bill, 2 when an input is invalid.")
-	provider := f.String("provider", "", "`NAME|FILE` of a built-in rule set (aws, aliyun, ...) or of a rule-set YAML file")
+	provider := providerFlag(f)
 	orgFile := f.String("org", "", "the organizations `FILE` (needed for an organization's bill)")
 	walletFile := f.String("wallet", "", "the wallet `FILE`")
 	billFile := f.String("bill", "", "the bill `FILE`")
