@@ -42,6 +42,8 @@ type stagePlan struct {
 	name  string
 	kind  voucher.Kind
 	types []*typePlan
+	// notes are its trace's notes: chosen by the buyer, and by automatic selection.
+	notes [2]string
 }
 
 type typePlan struct {
@@ -122,7 +124,8 @@ func compile(rs *RuleSet, trace bool) (*compiled, error) {
 	stageIdx := make(map[string]int, len(rs.Stages))
 	for i, st := range cp.Stages {
 		stageIdx[st.Name] = i
-		e.stages = append(e.stages, stagePlan{name: st.Name, kind: st.Kind})
+		e.stages = append(e.stages, stagePlan{name: st.Name, kind: st.Kind,
+			notes: [2]string{st.Kind.String() + ", chosen by the buyer", st.Kind.String() + ", automatic selection"}})
 	}
 	for i := range cp.Types {
 		t := cp.Types[i]

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -69,14 +68,10 @@ type pricing struct {
 	trace []voucher.TraceEntry
 	share []int64 // scratch: the split over gather
 	cands []cand  // scratch: the candidates of the current stage
-	order []int32 // scratch: the order they are visited in
-	memo  []memoMoney
-	small []voucher.Money // a big order's money of 1 to len(small)-1 units, by units
-	big   []memoMoney     // a big order's money of more units, by hash (see money)
-	// bigBits: big has 1 << bigBits slots.
-	bigBits int
-	nRejs   int // capacity for rejections, allocated at the first
-	buf     [8]memoMoney
+	// lineBuf backs the per-line figures (amount to prodPay).
+	lineBuf []int64
+	order   []int32 // scratch: the order they are visited in
+	nRejs   int     // capacity for rejections, allocated at the first
 	// A small order's product index lives here (see groupLines).
 	i32Buf  [5*smallOrder + 1]int32
 	markBuf [smallOrder]uint32
@@ -150,8 +145,7 @@ var pricings = sync.Pool{New: func() any { return new(pricing) }}
 func (e *compiled) newPricing(o *voucher.Order, insts []voucher.Instrument, at time.Time, bill *billing) *pricing {
 	p := pricings.Get().(*pricing) // zero: see done
 	p.e, p.o, p.insts, p.at, p.bill = e, o, insts, at, bill
-	p.cands, p.order = make([]cand, 0, len(insts)), make([]int32, 0, len(insts))
-	p.memo = p.buf[:0]
+	p.cands, p.order = slices.Grow(p.cands[:0], len(insts)), slices.Grow(p.order[:0], len(insts))
 	n0 := len(insts) + len(o.Codes)
 	p.nRejs = n0
 	if e.trace {
@@ -161,7 +155,9 @@ func (e *compiled) newPricing(o *voucher.Order, insts []voucher.Instrument, at t
 		p.byID = make(map[string]int, len(insts))
 	}
 	n := len(o.Lines)
-	buf := make([]int64, 8*n)
+	p.lineBuf = slices.Grow(p.lineBuf[:0], 8*n)[:8*n]
+	buf := p.lineBuf
+	clear(buf)
 	p.amount, p.payable, p.discount = buf[0:n], buf[n:2*n], buf[2*n:3*n]
 	p.deducted, p.nonInv, p.share = buf[3*n:4*n], buf[4*n:5*n], buf[5*n:6*n]
 	p.weights, p.prodPay = buf[6*n:6*n:7*n], buf[7*n:8*n]
@@ -260,13 +256,6 @@ func (p *pricing) resolve() error {
 // smallWallet is the size up to which instruments are found by scanning, not a map.
 const smallWallet = 16
 
-// smallUnits bounds the amounts (in units) whose money a big order keeps, one per amount.
-const smallUnits = 1024
-
-// maxBigMemoBits bounds a big order's cache of larger amounts: one slot per line, to a
-// power of two, up to 1 << maxBigMemoBits.
-const maxBigMemoBits = 13
-
 // smallOrder is the number of lines up to which products are found by scanning, not a
 // map, and indexed in the pricing's own buffers.
 const smallOrder = 8
@@ -283,9 +272,6 @@ func (p *pricing) groupLines() {
 	} else {
 		i32, p.prods = make([]int32, 5*n+1), make([]string, 0, 16)
 		p.prodIdx = make(map[string]int32)
-		p.small = make([]voucher.Money, min(smallUnits, 16*n)) // an order of few lines has few amounts
-		p.bigBits = min(maxBigMemoBits, bits.Len(uint(n)))
-		p.big = make([]memoMoney, 1<<p.bigBits)
 	}
 	p.lineProd = i32[:n]
 	for li := range lines {
@@ -671,48 +657,8 @@ func (p *pricing) wouldTake(c *cand, scopePay int64) int64 {
 	return max(min(take, scopePay), 0)
 }
 
-// money returns u units as Money. Decimals are immutable, so one quote shares one value
-// per distinct amount (most figures repeat: a line's and the order's, an application's
-// amount and its split).
-func (p *pricing) money(u int64) voucher.Money {
-	if u == 0 {
-		return voucher.MoneyFromUnits(0, p.e.cur)
-	}
-	if u > 0 && u < int64(len(p.small)) {
-		// A big order's splits are mostly a few units each: one value per amount.
-		if m := p.small[u]; !m.IsUnset() {
-			return m
-		}
-		p.small[u] = voucher.MoneyFromUnits(u, p.e.cur)
-		return p.small[u]
-	}
-	if p.big != nil {
-		// A big order's figures repeat (a line's total is its cash, unless something
-		// applied): one value per distinct amount.
-		// A direct-mapped cache: a slot keeps the last amount that hashed to it, which
-		// shares most repeats for the cost of one multiplication.
-		slot := &p.big[uint64(u)*0x9E3779B97F4A7C15>>(64-p.bigBits)]
-		if slot.units != u || slot.m.IsUnset() {
-			*slot = memoMoney{u, voucher.MoneyFromUnits(u, p.e.cur)}
-		}
-		return slot.m
-	}
-	for i := range p.memo {
-		if p.memo[i].units == u {
-			return p.memo[i].m
-		}
-	}
-	m := voucher.MoneyFromUnits(u, p.e.cur)
-	if len(p.memo) < cap(p.memo) {
-		p.memo = append(p.memo, memoMoney{u, m})
-	}
-	return m
-}
-
-type memoMoney struct {
-	units int64
-	m     voucher.Money
-}
+// money is u units in the rule set's currency.
+func (p *pricing) money(u int64) voucher.Money { return voucher.MoneyFromUnits(u, p.e.cur) }
 
 func (p *pricing) fmtUnits(u int64) string { return p.money(u).Format() }
 
@@ -724,11 +670,11 @@ func (p *pricing) runStage(si int) error {
 	}
 	p.sortCandidates(explicit)
 	if p.e.trace {
-		note := "chosen by the buyer"
+		note := st.notes[0]
 		if p.o.AutoSelect() {
-			note = "automatic selection"
+			note = st.notes[1]
 		}
-		p.trace = append(p.trace, voucher.TraceEntry{Stage: st.name, Event: "stage", Note: st.kind.String() + ", " + note})
+		p.trace = append(p.trace, voucher.TraceEntry{Stage: st.name, Event: "stage", Note: note})
 	}
 	var appliedBuf [8]int
 	applied := appliedBuf[:] // per type of this stage: how many applied
@@ -1085,14 +1031,23 @@ func (tp *typePlan) refundRule() voucher.RefundRule {
 	return tp.t.Refund
 }
 
-// done returns the quote and gives p back to pricings, zeroed: the quote keeps what it
-// was given (applications, rejections, trace), none of p's own buffers.
+// done returns the quote and gives p back to pricings, zeroed but for the capacity of
+// its scratch buffers, where they are small: the quote keeps what it was given
+// (applications, rejections, trace), none of p's own buffers.
 func (p *pricing) done() *voucher.Quote {
 	q := p.quote()
-	*p = pricing{}
+	var keep pricing
+	if cap(p.cands) <= keptScratch && cap(p.lineBuf) <= 8*keptScratch {
+		clear(p.cands[:cap(p.cands)]) // no pointer into this quote's instruments stays
+		keep.cands, keep.order, keep.lineBuf = p.cands[:0], p.order[:0], p.lineBuf[:0]
+	}
+	*p = keep
 	pricings.Put(p)
 	return q
 }
+
+// keptScratch bounds the instruments, and lines, whose scratch a pooled pricing keeps.
+const keptScratch = 64
 
 func (p *pricing) quote() *voucher.Quote {
 	q := &voucher.Quote{OrderID: p.o.ID, Account: p.o.Account, RuleSet: p.e.id, Currency: p.e.cur.Code(),

@@ -1,10 +1,12 @@
 package voucher
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/shopspring/decimal"
 	"github.com/voucherkit/voucherkit/internal/excerpt"
@@ -14,7 +16,7 @@ import (
 // Currency is an ISO 4217 code with the number of decimal places its amounts carry.
 // The zero Currency is invalid; build one with NewCurrency or LookupCurrency.
 type Currency struct {
-	code  string
+	code  uint16 // 1 + the code's index among all codes of three letters (see Code); 0: none
 	scale int32
 }
 
@@ -35,7 +37,8 @@ func NewCurrency(code string, scale int32) (Currency, error) {
 	if scale < 0 || scale > 8 {
 		return Currency{}, fmt.Errorf("%w: currency %s: scale %d is outside 0..8", ErrInvalidMoney, code, scale)
 	}
-	return Currency{code: code, scale: scale}, nil
+	i := (int(code[0]-'A')*26+int(code[1]-'A'))*26 + int(code[2]-'A')
+	return Currency{code: uint16(i + 1), scale: scale}, nil
 }
 
 // LookupCurrency returns a currency with its ISO 4217 scale, for the codes voucherkit
@@ -70,15 +73,31 @@ func isCurrencyCode(s string) bool {
 }
 
 // Code is the ISO code, e.g. "CNY".
-func (c Currency) Code() string { return c.code }
+func (c Currency) Code() string {
+	if c.code == 0 {
+		return ""
+	}
+	i := 3 * int(c.code-1)
+	return codeNames()[i : i+3]
+}
+
+// codeNames is every code of three upper-case letters, in order, three bytes each:
+// Code slices it, so that a Currency holds no pointer, and so neither does Money.
+var codeNames = sync.OnceValue(func() string {
+	b := make([]byte, 0, 3*26*26*26)
+	for i := 0; i < 26*26*26; i++ {
+		b = append(b, byte('A'+i/(26*26)), byte('A'+i/26%26), byte('A'+i%26))
+	}
+	return string(b)
+})
 
 // Scale is the number of decimal places, e.g. 2.
 func (c Currency) Scale() int32 { return c.scale }
 
 // IsZero reports whether c is the invalid zero Currency.
-func (c Currency) IsZero() bool { return c.code == "" }
+func (c Currency) IsZero() bool { return c.code == 0 }
 
-func (c Currency) String() string { return c.code }
+func (c Currency) String() string { return c.Code() }
 
 // MaxAmount is the largest amount voucherkit holds in c: 10^15 smallest units (ten
 // trillion at scale 2), so that sums of many amounts stay exact in 64-bit integers.
@@ -99,10 +118,10 @@ func (c Currency) Holds(d decimal.Decimal) error {
 // check only its range.
 func (c Currency) Problem(d decimal.Decimal) string {
 	if !d.Equal(d.Round(c.scale)) {
-		return fmt.Sprintf("%s has more than %d decimal places for %s", d, c.scale, c.code)
+		return fmt.Sprintf("%s has more than %d decimal places for %s", d, c.scale, c.Code())
 	}
 	if d.Abs().GreaterThan(c.MaxAmount()) {
-		return fmt.Sprintf("%s is beyond the largest amount voucherkit holds in %s (%s)", d, c.code, c.MaxAmount())
+		return fmt.Sprintf("%s is beyond the largest amount voucherkit holds in %s (%s)", d, c.Code(), c.MaxAmount())
 	}
 	return ""
 }
@@ -118,27 +137,40 @@ func (c Currency) Problem(d decimal.Decimal) string {
 // Inputs (an Instrument's amounts, an Order's lines) are decimal.Decimal with a
 // currency code beside them, as a file writes them; what voucherkit computes (Quote's
 // figures, ledger entries) is Money, which carries its currency.
+//
+// An amount within ±Currency.MaxAmount, every amount voucherkit computes, is held as
+// an integer of smallest units, and Money holds no pointer: a quote or a ledger of
+// many amounts costs the garbage collector nothing to trace through them. Only an
+// amount beyond it, which a caller may build but the engine never takes, is held as a
+// decimal. Each amount has one form, so two equal Money values are equal structs.
 type Money struct {
-	amount   decimal.Decimal
+	units    int64            // the amount in smallest units, when wide is nil
+	wide     *decimal.Decimal // an amount beyond ±MaxAmount, at the currency's scale; else nil
 	currency Currency
 }
 
 // NewMoney returns amount in currency, rounded half away from zero to the currency's scale.
 func NewMoney(amount decimal.Decimal, currency Currency) Money {
-	if amount.Exponent() < -currency.scale {
-		amount = amount.Round(currency.scale)
+	if u, ok := fixed.FromDecimal(amount, currency.scale, fixed.HalfAwayFromZero); ok {
+		return Money{units: u, currency: currency}
 	}
-	// An amount already at or above the scale is kept as it is (decimals are
-	// immutable): Format writes it at the scale.
-	return Money{amount: amount, currency: currency}
+	return moneyOf(amount.Round(currency.scale), currency)
+}
+
+// moneyOf returns d, which is at currency's scale, in its one form.
+func moneyOf(d decimal.Decimal, currency Currency) Money {
+	if u, ok := fixed.Exact(d, currency.scale); ok {
+		return Money{units: u, currency: currency}
+	}
+	return Money{wide: &d, currency: currency}
 }
 
 // MoneyFromUnits returns units smallest units (cents at scale 2) of currency.
 func MoneyFromUnits(units int64, currency Currency) Money {
-	if units == 0 {
-		return Money{currency: currency}
+	if units > fixed.MaxUnits || units < -fixed.MaxUnits {
+		return moneyOf(decimal.New(units, -currency.scale), currency)
 	}
-	return Money{amount: decimal.New(units, -currency.scale), currency: currency}
+	return Money{units: units, currency: currency}
 }
 
 // ParseMoney parses a decimal string such as "12.50" (never through a float) in currency.
@@ -152,9 +184,9 @@ func ParseMoney(s string, currency Currency) (Money, error) {
 		return Money{}, err
 	}
 	if !d.Equal(d.Round(currency.scale)) {
-		return Money{}, fmt.Errorf("%w: %s has more than %d decimal places for %s", ErrInvalidMoney, excerpt.Quote(s), currency.scale, currency.code)
+		return Money{}, fmt.Errorf("%w: %s has more than %d decimal places for %s", ErrInvalidMoney, excerpt.Quote(s), currency.scale, currency.Code())
 	}
-	return Money{amount: d.Round(currency.scale), currency: currency}, nil
+	return moneyOf(d.Round(currency.scale), currency), nil
 }
 
 // MustMoney is ParseMoney with a currency code, for tests and examples; it panics on error.
@@ -198,30 +230,40 @@ func ParseDecimal(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
-// Amount is the decimal amount, at the currency's scale.
-func (m Money) Amount() decimal.Decimal { return m.amount }
+// Amount is the decimal amount, at the currency's scale (zero: the zero decimal).
+func (m Money) Amount() decimal.Decimal {
+	if m.wide != nil {
+		return *m.wide
+	}
+	return fixed.ToDecimal(m.units, m.currency.scale)
+}
 
 // Currency is the money's currency.
 func (m Money) Currency() Currency { return m.currency }
 
 // IsZero reports whether the amount is zero, in a currency or unset.
-func (m Money) IsZero() bool { return m.amount.IsZero() }
+func (m Money) IsZero() bool { return m.Sign() == 0 }
 
 // IsNegative reports whether the amount is below zero.
-func (m Money) IsNegative() bool { return m.amount.IsNegative() }
+func (m Money) IsNegative() bool { return m.Sign() < 0 }
 
 // Sign is -1, 0 or +1.
-func (m Money) Sign() int { return m.amount.Sign() }
+func (m Money) Sign() int {
+	if m.wide != nil {
+		return m.wide.Sign()
+	}
+	return cmp.Compare(m.units, 0)
+}
 
 func (m Money) same(o Money) error {
 	if m.currency != o.currency && !m.IsUnset() && !o.IsUnset() {
-		return fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, m.currency.code, o.currency.code)
+		return fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, m.currency.Code(), o.currency.Code())
 	}
 	return nil
 }
 
 // IsUnset reports whether m is Money{}: no currency. Zero in a currency is not unset.
-func (m Money) IsUnset() bool { return m.currency.IsZero() && m.amount.IsZero() }
+func (m Money) IsUnset() bool { return m.currency.IsZero() && m.IsZero() }
 
 func pick(a, b Currency) Currency {
 	if a.IsZero() {
@@ -235,7 +277,11 @@ func (m Money) Add(o Money) (Money, error) {
 	if err := m.same(o); err != nil {
 		return Money{}, err
 	}
-	return Money{amount: m.amount.Add(o.amount), currency: pick(m.currency, o.currency)}, nil
+	c := pick(m.currency, o.currency)
+	if m.wide == nil && o.wide == nil {
+		return MoneyFromUnits(m.units+o.units, c), nil // |sum| <= 2*MaxUnits: no overflow
+	}
+	return moneyOf(m.Amount().Add(o.Amount()), c), nil
 }
 
 // Sub returns m - o; both must be in one currency (ErrCurrencyMismatch otherwise).
@@ -243,7 +289,11 @@ func (m Money) Sub(o Money) (Money, error) {
 	if err := m.same(o); err != nil {
 		return Money{}, err
 	}
-	return Money{amount: m.amount.Sub(o.amount), currency: pick(m.currency, o.currency)}, nil
+	c := pick(m.currency, o.currency)
+	if m.wide == nil && o.wide == nil {
+		return MoneyFromUnits(m.units-o.units, c), nil
+	}
+	return moneyOf(m.Amount().Sub(o.Amount()), c), nil
 }
 
 // Cmp compares m and o: -1, 0 or +1; both must be in one currency.
@@ -251,33 +301,44 @@ func (m Money) Cmp(o Money) (int, error) {
 	if err := m.same(o); err != nil {
 		return 0, err
 	}
-	return m.amount.Cmp(o.amount), nil
+	return m.cmp(o), nil
+}
+
+func (m Money) cmp(o Money) int {
+	if m.wide == nil && o.wide == nil {
+		return cmp.Compare(m.units, o.units)
+	}
+	return m.Amount().Cmp(o.Amount())
 }
 
 // Equal reports whether m and o are the same amount in the same currency ("300" equals "300.00").
 func (m Money) Equal(o Money) bool {
-	return m.same(o) == nil && m.amount.Equal(o.amount)
+	return m.same(o) == nil && m.cmp(o) == 0
 }
 
 // Units returns the amount in smallest units of its currency (cents at scale 2); ok is
 // false, and units 0, when they do not fit in an int64.
 func (m Money) Units() (units int64, ok bool) {
-	u, ok := fixed.FromDecimal(m.amount, m.currency.scale, fixed.HalfAwayFromZero)
-	if !ok {
-		return 0, false
+	if m.wide != nil {
+		return 0, false // beyond MaxAmount
 	}
-	return u, true
+	return m.units, true
 }
 
 // Format returns the amount with exactly the currency's decimal places, e.g. "300.00".
-func (m Money) Format() string { return m.amount.StringFixed(m.currency.scale) }
+func (m Money) Format() string {
+	if m.wide != nil {
+		return m.wide.StringFixed(m.currency.scale)
+	}
+	return string(fixed.AppendUnits(nil, m.units, m.currency.scale))
+}
 
 // String returns "300.00 CNY".
 func (m Money) String() string {
 	if m.currency.IsZero() {
-		return m.amount.String()
+		return m.Amount().String()
 	}
-	return m.Format() + " " + m.currency.code
+	return m.Format() + " " + m.currency.Code()
 }
 
 type moneyJSON struct {
@@ -294,12 +355,16 @@ func (m Money) MarshalJSON() ([]byte, error) {
 	// quote. Neither an amount nor a currency code (NewCurrency) needs escaping.
 	b := make([]byte, 0, 48)
 	b = append(b, `{"amount":"`...)
-	b = append(b, m.Format()...)
+	if m.wide != nil {
+		b = append(b, m.Format()...)
+	} else {
+		b = fixed.AppendUnits(b, m.units, m.currency.scale)
+	}
 	b = append(b, `","currency":"`...)
-	b = append(b, m.currency.code...)
+	b = append(b, m.currency.Code()...)
 	b = append(b, '"')
 	if !m.currency.IsZero() {
-		if iso, err := LookupCurrency(m.currency.code); err == nil && iso.scale != m.currency.scale {
+		if iso, err := LookupCurrency(m.currency.Code()); err == nil && iso.scale != m.currency.scale {
 			b = append(b, `,"scale":`...)
 			b = strconv.AppendInt(b, int64(m.currency.scale), 10)
 		}
@@ -343,4 +408,4 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 }
 
 // IsPositive reports whether the amount is above zero.
-func (m Money) IsPositive() bool { return m.amount.Sign() > 0 }
+func (m Money) IsPositive() bool { return m.Sign() > 0 }

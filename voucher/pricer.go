@@ -14,6 +14,8 @@ type Pricer interface {
 	// (Balance, Held, Redeemed, HeldRedemptions); held value is never available.
 	// A business "no" is a Rejection in the quote; an error is a step error
 	// (ErrInvalidOrder, ErrCurrencyMismatch, ErrUnknownInstrument, ErrCodeNotFound).
+	// The wallet reuses the instruments' list once Quote returns: a Quote keeps no
+	// part of it (strings and the values its pointers point to are the Pricer's to keep).
 	Quote(order Order, instruments []Instrument, at time.Time) (*Quote, error)
 }
 

@@ -158,7 +158,22 @@ type Quote struct {
 	Accounts     []AccountQuote `json:"accounts,omitempty"`
 	Applications []Application  `json:"applications"`
 	Rejections   []Rejection    `json:"rejections"`
-	Trace        []TraceEntry   `json:"trace,omitempty"`
+	// Trace is how the engine came to the quote, decision by decision, for whoever
+	// reads the quote as it is made. A wallet's records (OrderRecord, Reservation)
+	// keep the quote without it: what the engine decided, and why each instrument did
+	// not apply, is in the figures, Applications and Rejections, and the stages'
+	// order is the rule set's (RuleSet).
+	Trace []TraceEntry `json:"trace,omitempty"`
+}
+
+// recorded is q as a wallet records it: without its trace (see Quote.Trace).
+func (q *Quote) recorded() *Quote {
+	if q.Trace == nil {
+		return q
+	}
+	c := *q
+	c.Trace = nil
+	return &c
 }
 
 // Clone returns a deep copy of q (nil for nil).
@@ -170,15 +185,33 @@ func (q *Quote) Clone() *Quote {
 	c.Lines = slices.Clone(q.Lines)
 	c.Accounts = slices.Clone(q.Accounts)
 	c.Applications = slices.Clone(q.Applications)
+	// The applications' splits share one allocation, and so do the trace's amounts:
+	// a copy kept for the record is a few objects, whatever its length.
+	var n int
+	for _, a := range q.Applications {
+		n += len(a.Lines)
+	}
+	splits := make([]LineAmount, 0, n)
 	for i := range c.Applications {
-		c.Applications[i].Lines = slices.Clone(c.Applications[i].Lines)
+		if ls := c.Applications[i].Lines; ls != nil {
+			k := len(splits)
+			splits = append(splits, ls...)
+			c.Applications[i].Lines = splits[k:len(splits):len(splits)]
+		}
 	}
 	c.Rejections = slices.Clone(q.Rejections)
 	c.Trace = slices.Clone(q.Trace)
+	n = 0
+	for _, e := range q.Trace {
+		if e.Amount != nil {
+			n++
+		}
+	}
+	amounts := make([]Money, 0, n)
 	for i := range c.Trace {
 		if c.Trace[i].Amount != nil {
-			m := *c.Trace[i].Amount
-			c.Trace[i].Amount = &m
+			amounts = append(amounts, *c.Trace[i].Amount)
+			c.Trace[i].Amount = &amounts[len(amounts)-1]
 		}
 	}
 	return &c

@@ -35,7 +35,8 @@ func (w *Wallet) Instruments(ctx context.Context, account string, at time.Time) 
 		if err := s.lock(account); err != nil {
 			return err
 		}
-		for _, si := range s.insts {
+		for _, e := range s.insts.all() {
+			si := e.si
 			if si.Account() != account {
 				continue
 			}

@@ -108,9 +108,9 @@ func (w *Wallet) Settle(ctx context.Context, b Bill) (*SettleResult, error) {
 			return err
 		}
 		var insts []Instrument
-		for _, si := range s.insts {
-			if slices.Contains(accounts, si.Account()) {
-				insts = append(insts, si.Instrument)
+		for _, e := range s.insts.all() {
+			if slices.Contains(accounts, e.si.Account()) {
+				insts = append(insts, e.si.Instrument)
 			}
 		}
 		slices.SortFunc(insts, func(a, b Instrument) int { return compareIDs(a.ID, b.ID) })

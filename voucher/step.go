@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -24,18 +25,14 @@ type step struct {
 	at    time.Time
 	write bool
 
-	// held are the accounts this step holds (locked and brought up to date); clocks
-	// are the clocks it leaves them at, where it moves them.
-	held   map[string]bool
-	clocks map[string]time.Time
-	// insts are the instruments the step has read, as it sees them; locked says which
-	// of those it may change (see step).
-	insts   map[string]*StoredInstrument
-	locked  map[string]bool
+	// accts are the accounts this step holds (locked and brought up to date).
+	accts keyed[heldAccount]
+	// insts are the instruments the step has read, as it sees them.
+	insts   keyed[stepInst]
 	fresh   []string // instruments to insert, in order
 	changed []string // instruments to update, in first-change order
-	dirty   map[string]bool
-	// resv are the reservations the step has read (by order id); ended those it ended.
+	// resv are the reservations the step has read (by order id; nil until the first);
+	// ended those it ended.
 	resv    map[string]*Reservation
 	ended   []string
 	reserve []Reservation
@@ -61,10 +58,21 @@ type step struct {
 // again with dueFirst, the step locks those accounts with the buyer's, first.
 var errDueFirst = errors.New("voucher: wallet: restart the step locking due accounts first")
 
+// heldAccount is an account a step holds: the clock it leaves it at, when it moves it.
+type heldAccount struct {
+	clock time.Time
+	moves bool
+}
+
+// stepInst is an instrument as a step sees it.
+type stepInst struct {
+	si     *StoredInstrument
+	locked bool // the step may change it (see step)
+	dirty  bool // the step has changed it
+}
+
 func (w *Wallet) newStep(ctx context.Context, tx Tx, at time.Time, write bool) *step {
-	return &step{w: w, ctx: ctx, tx: tx, at: at, write: write,
-		held: map[string]bool{}, clocks: map[string]time.Time{}, insts: map[string]*StoredInstrument{}, locked: map[string]bool{},
-		dirty: map[string]bool{}, resv: map[string]*Reservation{}}
+	return &step{w: w, ctx: ctx, tx: tx, at: at, write: write}
 }
 
 // lock takes the accounts' locks (in sorted order) and checks the step's time against
@@ -77,16 +85,17 @@ func (s *step) lock(accounts ...string) error {
 // lockAll is lock, except that the accounts foreign says are another's than the
 // step's own are brought only as far as they need (see acquire).
 func (s *step) lockAll(accounts []string, foreign func(string) bool) error {
-	accounts = slices.Clone(accounts)
-	slices.Sort(accounts)
+	if !slices.IsSorted(accounts) {
+		accounts = slices.Sorted(slices.Values(accounts))
+	}
 	type todo struct {
 		a       string
 		foreign bool
 		prev    *time.Time
 	}
 	var todos []todo
-	for _, a := range slices.Compact(accounts) {
-		if s.holds(a) {
+	for i, a := range accounts {
+		if i > 0 && a == accounts[i-1] || s.holds(a) {
 			continue
 		}
 		f := foreign != nil && foreign(a)
@@ -128,7 +137,7 @@ func (s *step) acquire(a string, at time.Time, foreign bool) (move bool, prev *t
 	if err != nil {
 		return false, nil, err
 	}
-	s.held[a] = true
+	s.accts.set(a, heldAccount{})
 	if ok {
 		prev = &clock
 	}
@@ -140,7 +149,7 @@ func (s *step) acquire(a string, at time.Time, foreign bool) (move bool, prev *t
 			at.Format(time.RFC3339Nano), a, clock.Format(time.RFC3339Nano))
 	}
 	if !foreign {
-		s.clocks[a] = at
+		s.accts.set(a, heldAccount{clock: at, moves: true})
 	}
 	return true, prev, nil
 }
@@ -157,19 +166,23 @@ func (s *step) bring(a string, at time.Time, foreign bool, prev *time.Time) erro
 		if a == "" {
 			continue // no owner: each is locked on its own when the step needs it
 		}
-		si := &insts[i] // the store's copy, the step's own
-		if !s.dirty[si.ID()] {
-			s.insts[si.ID()] = si
+		id := insts[i].ID()
+		e, ok := s.insts.get(id)
+		if !ok || !e.dirty {
+			e.si = &insts[i] // the store's copy, the step's own
 		}
-		s.locked[si.ID()] = true
+		e.locked = true
+		s.insts.set(id, e)
 	}
 	resv, err := s.tx.AccountReservations(s.ctx, a)
 	if err != nil {
 		return err
 	}
 	for i := range resv {
-		r := resv[i]
-		s.resv[r.OrderID] = &r
+		if s.resv == nil {
+			s.resv = make(map[string]*Reservation, len(resv))
+		}
+		s.resv[resv[i].OrderID] = &resv[i]
 	}
 	var last *time.Time
 	if a == "" {
@@ -178,7 +191,7 @@ func (s *step) bring(a string, at time.Time, foreign bool, prev *time.Time) erro
 		last, err = s.moveClock(insts, resv, at)
 	}
 	if foreign && last != nil && (prev == nil || last.After(*prev)) {
-		s.clocks[a] = *last
+		s.accts.set(a, heldAccount{clock: *last, moves: true})
 	}
 	return err
 }
@@ -315,21 +328,20 @@ func (s *step) endHold(r Reservation, at time.Time) error {
 // get returns instrument id as the step sees it (nil when the store has none). One
 // the step has not read yet is read with Tx.Instrument, which locks it in an Update.
 func (s *step) get(id string) (*StoredInstrument, error) {
-	if si, ok := s.insts[id]; ok {
-		return si, nil
+	if e, ok := s.insts.get(id); ok {
+		return e.si, nil
 	}
 	si, ok, err := s.tx.Instrument(s.ctx, id)
 	if err != nil || !ok {
 		return nil, err
 	}
 	p := &si
-	s.insts[id] = p
 	// Locked by its own read when it has no owner; an owned one only with its owner.
-	s.locked[id] = p.Account() == "" || s.holds(p.Account())
+	s.insts.set(id, stepInst{si: p, locked: p.Account() == "" || s.holds(p.Account())})
 	return p, nil
 }
 
-func (s *step) holds(account string) bool { return s.held[account] }
+func (s *step) holds(account string) bool { return s.accts.has(account) }
 
 // mut returns instrument id to change (see step for when it may be changed).
 func (s *step) mut(id string) (*StoredInstrument, error) {
@@ -340,11 +352,13 @@ func (s *step) mut(id string) (*StoredInstrument, error) {
 	if si == nil {
 		return nil, fmt.Errorf("voucher: wallet: instrument %q is not in the store", id)
 	}
-	if !s.locked[id] {
+	e, _ := s.insts.get(id)
+	if !e.locked {
 		return nil, fmt.Errorf("voucher: wallet: instrument %q of account %q changed without its account's lock", id, si.Account())
 	}
-	if !s.dirty[id] {
-		s.dirty[id] = true
+	if !e.dirty {
+		e.dirty = true
+		s.insts.set(id, e)
 		s.changed = append(s.changed, id)
 	}
 	return si, nil
@@ -353,9 +367,7 @@ func (s *step) mut(id string) (*StoredInstrument, error) {
 // insert adds a new instrument to the step.
 func (s *step) insert(si StoredInstrument) *StoredInstrument {
 	p := &si
-	s.insts[si.ID()] = p
-	s.locked[si.ID()] = true
-	s.dirty[si.ID()] = true
+	s.insts.set(si.ID(), stepInst{si: p, locked: true, dirty: true})
 	s.fresh = append(s.fresh, si.ID())
 	return p
 }
@@ -476,17 +488,27 @@ func (s *step) notDuplicate(orderID string, seen orderSeen) error {
 // gather returns the instruments the Pricer may need for o, sorted by id: the buyer's
 // own, those named in Use, and the typed-in ones whose code is in Codes.
 func (s *step) gather(o *Order) ([]Instrument, error) {
-	out := make([]Instrument, 0, len(s.insts)+len(o.Use)+len(o.Codes))
-	seen := make(map[string]bool, cap(out))
-	add := func(si *StoredInstrument) {
-		if si != nil && !seen[si.ID()] {
-			seen[si.ID()] = true
-			out = append(out, si.Instrument)
+	out := getInstruments(s.insts.len() + len(o.Use) + len(o.Codes))
+	for _, e := range s.insts.all() { // each once: its keys are distinct
+		if e.si.Account() == o.Account && o.Account != "" {
+			out = append(out, e.si.Instrument)
 		}
 	}
-	for _, si := range s.insts {
-		if si.Account() == o.Account && o.Account != "" {
-			add(si)
+	// One named in Use or Codes may be the buyer's own, or named twice.
+	var seen map[string]bool
+	add := func(si *StoredInstrument) {
+		if si == nil {
+			return
+		}
+		if seen == nil {
+			seen = make(map[string]bool, cap(out))
+			for i := range out {
+				seen[out[i].ID] = true
+			}
+		}
+		if !seen[si.ID()] {
+			seen[si.ID()] = true
+			out = append(out, si.Instrument)
 		}
 	}
 	for _, id := range o.Use {
@@ -523,11 +545,39 @@ func (s *step) gather(o *Order) ([]Instrument, error) {
 			if err := s.endDueHolds(); err != nil {
 				return nil, err
 			}
-			out[i] = s.insts[out[i].ID].Instrument
+			e, _ := s.insts.get(out[i].ID)
+			out[i] = e.si.Instrument
 		}
 	}
 	slices.SortFunc(out, func(a, b Instrument) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// instrumentLists keeps the lists gather builds for the Pricer, from one step to the
+// next: a Pricer keeps nothing of the list it is given (see Pricer.Quote).
+var instrumentLists = sync.Pool{New: func() any { return new([]Instrument) }}
+
+// maxKeptList bounds the length of a list instrumentLists keeps.
+const maxKeptList = 64
+
+// getInstruments returns an empty list with room for n instruments.
+func getInstruments(n int) []Instrument {
+	p := instrumentLists.Get().(*[]Instrument)
+	out := slices.Grow((*p)[:0], n)
+	*p = nil
+	instrumentLists.Put(p)
+	return out
+}
+
+// putInstruments gives list back to instrumentLists, holding nothing it held.
+func putInstruments(list []Instrument) {
+	if cap(list) > maxKeptList {
+		return
+	}
+	clear(list[:cap(list)])
+	p := instrumentLists.Get().(*[]Instrument)
+	*p = list[:0]
+	instrumentLists.Put(p)
 }
 
 // lockWithDue locks account and, with it in sorted order, every account with
@@ -589,7 +639,8 @@ func (s *step) flush() error {
 	}
 	ctx, tx := s.ctx, s.tx
 	for _, id := range s.fresh {
-		if err := tx.InsertInstrument(ctx, *s.insts[id]); err != nil {
+		e, _ := s.insts.get(id)
+		if err := tx.InsertInstrument(ctx, *e.si); err != nil {
 			return err
 		}
 	}
@@ -597,7 +648,8 @@ func (s *step) flush() error {
 		if slices.Contains(s.fresh, id) {
 			continue
 		}
-		if err := tx.UpdateInstrument(ctx, *s.insts[id]); err != nil {
+		e, _ := s.insts.get(id)
+		if err := tx.UpdateInstrument(ctx, *e.si); err != nil {
 			return err
 		}
 	}
@@ -631,13 +683,16 @@ func (s *step) flush() error {
 			return err
 		}
 	}
-	accounts := make([]string, 0, len(s.clocks))
-	for a := range s.clocks {
-		accounts = append(accounts, a)
+	moved := make([]string, 0, s.accts.len())
+	for a, h := range s.accts.all() {
+		if h.moves {
+			moved = append(moved, a)
+		}
 	}
-	slices.Sort(accounts)
-	for _, a := range accounts {
-		if err := tx.SetClock(ctx, a, s.clocks[a]); err != nil {
+	slices.Sort(moved)
+	for _, a := range moved {
+		h, _ := s.accts.get(a)
+		if err := tx.SetClock(ctx, a, h.clock); err != nil {
 			return err
 		}
 	}

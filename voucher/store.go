@@ -143,8 +143,8 @@ func (si StoredInstrument) Clone() StoredInstrument {
 	return si
 }
 
-// OrderRecord is a committed order: the quote exactly as committed, and the lines
-// refunded so far.
+// OrderRecord is a committed order: the quote as committed (a wallet records it
+// without its trace: see Quote.Trace), and the lines refunded so far.
 type OrderRecord struct {
 	ID      string `json:"id"`
 	Account string `json:"account"`
@@ -170,7 +170,8 @@ type Reservation struct {
 	Account string    `json:"account"`
 	At      time.Time `json:"at"`
 	Until   time.Time `json:"until"`
-	// Quote is the quote as reserved; capture commits exactly this.
+	// Quote is the quote as reserved (without its trace, as a wallet records it);
+	// capture commits exactly this.
 	Quote *Quote `json:"quote"`
 }
 

@@ -239,7 +239,7 @@ func (w *Wallet) Reserve(ctx context.Context, o Order, at time.Time, hold time.D
 			}
 			s.record(EntryReserve, si, at, o.Account, o.ID, a.Amount.Amount(), decimal.Zero, "")
 		}
-		s.reserve = append(s.reserve, Reservation{OrderID: o.ID, Account: o.Account, At: at, Until: at.Add(hold), Quote: q})
+		s.reserve = append(s.reserve, Reservation{OrderID: o.ID, Account: o.Account, At: at, Until: at.Add(hold), Quote: q.recorded()})
 		return nil
 	})
 	return q, err
@@ -258,7 +258,9 @@ func (s *step) price(o *Order) (*Quote, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.w.p.Quote(*o, insts, s.at)
+	q, err := s.w.p.Quote(*o, insts, s.at)
+	putInstruments(insts)
+	return q, err
 }
 
 // priceToCommit is price for a step that commits or reserves o: the id must be free.
@@ -346,7 +348,8 @@ func (s *step) commitOrder(q *Quote, orderID, account string, captured bool) err
 		if a.Kind != Deduction {
 			continue
 		}
-		si := s.insts[a.InstrumentID]
+		e, _ := s.insts.get(a.InstrumentID)
+		si := e.si
 		if pol, _ := s.w.p.Policy(si.Instrument.Type); pol.CarryOver {
 			continue
 		}
@@ -358,7 +361,7 @@ func (s *step) commitOrder(q *Quote, orderID, account string, captured bool) err
 		s.record(EntryForfeit, si, s.at, account, orderID, left, left.Neg(), "")
 		s.forfeit(si, left)
 	}
-	s.orders = append(s.orders, OrderRecord{ID: orderID, Account: account, At: s.at, Quote: q})
+	s.orders = append(s.orders, OrderRecord{ID: orderID, Account: account, At: s.at, Quote: q.recorded()})
 	return nil
 }
 
@@ -401,7 +404,8 @@ type ClockResult struct {
 }
 
 // Capture commits the live reservation of orderID exactly as it was priced, even if
-// an instrument it holds has expired since. Errors: ErrClockBackwards, ErrNotReserved
+// an instrument it holds has expired since, and returns the quote as reserved (without
+// the trace Reserve returned: see Quote.Trace). Errors: ErrClockBackwards, ErrNotReserved
 // (never reserved, released, captured, or past its hold).
 func (w *Wallet) Capture(ctx context.Context, orderID string, at time.Time) (*Quote, error) {
 	var q *Quote

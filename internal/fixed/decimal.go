@@ -119,3 +119,38 @@ func roundUnits(c, p int64, mode Mode) (int64, bool) {
 	}
 	return q, true
 }
+
+// AppendUnits appends units at scale (0 to 18) as a decimal with exactly scale places
+// ("-0.05" for -5 at scale 2), as decimal's StringFixed writes it.
+func AppendUnits(b []byte, units int64, scale int32) []byte {
+	if scale < 0 || scale > 18 {
+		return append(b, ToDecimal(units, scale).StringFixed(scale)...)
+	}
+	var buf [24]byte // 20 digits, a point and a sign; or 18 places, "0." and a sign
+	u := uint64(units)
+	if units < 0 {
+		u = -u
+	}
+	i := len(buf)
+	for k := int32(0); k < scale; k++ {
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+	}
+	if scale > 0 {
+		i--
+		buf[i] = '.'
+	}
+	for {
+		i--
+		buf[i] = byte('0' + u%10)
+		if u /= 10; u == 0 {
+			break
+		}
+	}
+	if units < 0 {
+		i--
+		buf[i] = '-'
+	}
+	return append(b, buf[i:]...)
+}

@@ -1,6 +1,7 @@
 package fixed
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -49,6 +50,25 @@ func TestFromDecimalRoundsAsDecimal(t *testing.T) {
 						require.Equal(t, want, got, "%s at scale %d, mode %d", d, scale, mode)
 					}
 				}
+			}
+		}
+	}
+}
+
+// AppendUnits writes what decimal's StringFixed writes, at every scale and at the
+// edges of int64.
+func TestAppendUnitsIsStringFixed(t *testing.T) {
+	values := []int64{0, 1, -1, 5, -5, 9, 10, 99, 100, -100, 12345, -12345, 1_000_000_007,
+		MaxUnits, -MaxUnits, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < 2000; i++ {
+		values = append(values, r.Int64()>>r.IntN(63))
+	}
+	for _, v := range values {
+		for scale := int32(0); scale <= 20; scale++ {
+			want := decimal.New(v, -scale).StringFixed(scale)
+			if got := string(AppendUnits([]byte("x"), v, scale)); got != "x"+want {
+				t.Fatalf("AppendUnits(%d, %d) = %q, want %q", v, scale, got, "x"+want)
 			}
 		}
 	}

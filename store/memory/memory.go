@@ -1,6 +1,7 @@
 // Package memory is the in-memory voucher.Store: maps behind one mutex. An Update
-// holds the mutex for writing and applies its writes directly, keeping an undo list
-// that puts everything back when the transaction fails; a View holds it for reading.
+// holds the mutex for writing and applies its writes directly, keeping a journal of
+// what they replaced that puts everything back when the transaction fails (or panics);
+// a View holds it for reading.
 // Values go in and come out as copies, so no caller ever shares the store's state.
 //
 // It keeps nothing across restarts: use store/sqlite or store/postgres for a wallet
@@ -23,6 +24,9 @@ import (
 type Store struct {
 	mu sync.RWMutex
 	s  state
+	// w is the transaction of every Update, one at a time under mu: its journals keep
+	// their capacity from one Update to the next.
+	w *tx
 	// noHistory: keep of a committed order its id and buyer only, and no ledger entry
 	// (see WithoutHistory).
 	noHistory bool
@@ -66,24 +70,33 @@ func New(opts ...Option) *Store {
 	for _, o := range opts {
 		o(st)
 	}
+	st.w = newWriteTx(&st.s, st.noHistory)
 	return st
 }
 
 var _ voucher.Store = (*Store)(nil)
 
-// Update runs fn with the store locked for writing; when fn fails, every write it made
-// is undone.
+// Update runs fn with the store locked for writing; when fn fails (or panics), every
+// write it made is undone.
 func (m *Store) Update(ctx context.Context, fn func(context.Context, voucher.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tx := &tx{s: &m.s, write: true, noHistory: m.noHistory}
+	tx := m.w
+	tx.begin()
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked
+			tx.rollback()
+		}
+		tx.end()
+	}()
 	if err := fn(ctx, tx); err != nil {
-		tx.rollback()
 		return err
 	}
+	done = true
 	return nil
 }
 
@@ -102,13 +115,73 @@ type tx struct {
 	s         *state
 	write     bool
 	noHistory bool
-	undo      []func()
+
+	// What an Update replaced, to put back when it fails: each map's journal, the
+	// indexes' changes, and the ledger's length and sequence as they were at begin.
+	clocks  journal[string, time.Time]
+	insts   journal[string, voucher.StoredInstrument]
+	byCode  journal[string, string]
+	orders  journal[string, storedOrder]
+	resv    journal[string, voucher.Reservation]
+	refunds journal[[2]string, voucher.RefundRecord]
+	orgs    journal[string, voucher.Organization]
+	indexed []indexChange
+	chunks  int // len(s.ledger) at begin
+	last    int // the length of its last chunk then
+	seq     int64
 }
 
-func (t *tx) rollback() {
-	for i := len(t.undo) - 1; i >= 0; i-- {
-		t.undo[i]()
+func newWriteTx(s *state, noHistory bool) *tx {
+	return &tx{s: s, write: true, noHistory: noHistory,
+		clocks: journal[string, time.Time]{m: s.clocks}, insts: journal[string, voucher.StoredInstrument]{m: s.insts},
+		byCode: journal[string, string]{m: s.byCode}, orders: journal[string, storedOrder]{m: s.orders},
+		resv: journal[string, voucher.Reservation]{m: s.resv}, refunds: journal[[2]string, voucher.RefundRecord]{m: s.refunds},
+		orgs: journal[string, voucher.Organization]{m: s.orgs}}
+}
+
+// begin notes where the ledger stands.
+func (t *tx) begin() {
+	t.chunks, t.last, t.seq = len(t.s.ledger), 0, t.s.seq
+	if t.chunks > 0 {
+		t.last = len(t.s.ledger[t.chunks-1])
 	}
+}
+
+// rollback puts back everything the transaction changed. The maps' journals are
+// independent of one another (each puts back its own map's first values), and so are
+// the indexes and the ledger.
+func (t *tx) rollback() {
+	t.clocks.undo()
+	t.insts.undo()
+	t.byCode.undo()
+	t.orders.undo()
+	t.resv.undo()
+	t.refunds.undo()
+	t.orgs.undo()
+	for i := len(t.indexed) - 1; i >= 0; i-- {
+		c := t.indexed[i]
+		reindex(c.m, c.key, c.id, !c.add)
+	}
+	t.s.ledger = t.s.ledger[:t.chunks]
+	if t.chunks > 0 {
+		c := t.s.ledger[t.chunks-1]
+		clear(c[t.last:])
+		t.s.ledger[t.chunks-1] = c[:t.last]
+	}
+	t.s.seq = t.seq
+}
+
+// end forgets the transaction's journals, keeping their capacity.
+func (t *tx) end() {
+	t.clocks.reset()
+	t.insts.reset()
+	t.byCode.reset()
+	t.orders.reset()
+	t.resv.reset()
+	t.refunds.reset()
+	t.orgs.reset()
+	clear(t.indexed)
+	t.indexed = t.indexed[:0]
 }
 
 func (t *tx) writable() error {
@@ -118,44 +191,81 @@ func (t *tx) writable() error {
 	return nil
 }
 
-// set puts v under k in m, remembering how to undo it.
-func set[K comparable, V any](t *tx, m map[K]V, k K, v V) {
-	old, had := m[k]
-	m[k] = v
-	t.undo = append(t.undo, func() {
-		if had {
-			m[k] = old
-		} else {
-			delete(m, k)
-		}
-	})
+// journal is one map of the state, with the values a transaction replaced in it.
+type journal[K comparable, V any] struct {
+	m   map[K]V
+	log []replaced[K, V]
 }
 
-func del[K comparable, V any](t *tx, m map[K]V, k K) {
-	old, had := m[k]
-	if !had {
-		return
+type replaced[K comparable, V any] struct {
+	k   K
+	old V
+	had bool
+}
+
+// set puts v under k, remembering what was there.
+func (j *journal[K, V]) set(k K, v V) {
+	old, had := j.m[k]
+	j.m[k] = v
+	j.log = append(j.log, replaced[K, V]{k, old, had})
+}
+
+// del deletes k, remembering what was there.
+func (j *journal[K, V]) del(k K) {
+	if old, had := j.m[k]; had {
+		delete(j.m, k)
+		j.log = append(j.log, replaced[K, V]{k, old, true})
 	}
-	delete(m, k)
-	t.undo = append(t.undo, func() { m[k] = old })
 }
 
-// index adds or removes id in the sorted list of key in m, in place, remembering how
-// to undo it.
-func index(t *tx, m map[string][]string, key, id string, add bool) {
+// undo puts back, latest first, what the journal remembers.
+func (j *journal[K, V]) undo() {
+	for i := len(j.log) - 1; i >= 0; i-- {
+		r := j.log[i]
+		if r.had {
+			j.m[r.k] = r.old
+		} else {
+			delete(j.m, r.k)
+		}
+	}
+}
+
+func (j *journal[K, V]) reset() {
+	clear(j.log) // no old value stays reachable
+	j.log = j.log[:0]
+}
+
+// indexChange is one id added to or removed from a sorted index.
+type indexChange struct {
+	m       map[string][]string
+	key, id string
+	add     bool
+}
+
+// index adds or removes id in the sorted list of key in m, remembering the change.
+func (t *tx) index(m map[string][]string, key, id string, add bool) {
+	if reindex(m, key, id, add) {
+		t.indexed = append(t.indexed, indexChange{m, key, id, add})
+	}
+}
+
+// reindex adds or removes id in the sorted list of key in m, in place; it reports
+// whether that changed the list.
+func reindex(m map[string][]string, key, id string, add bool) bool {
 	ids := m[key]
 	i, found := slices.BinarySearch(ids, id)
 	switch {
 	case add && !found:
 		m[key] = slices.Insert(ids, i, id)
-		t.undo = append(t.undo, func() { index(&tx{s: t.s}, m, key, id, false) })
+		return true
 	case !add && found:
 		m[key] = slices.Delete(ids, i, i+1)
 		if len(m[key]) == 0 {
 			delete(m, key)
 		}
-		t.undo = append(t.undo, func() { index(&tx{s: t.s}, m, key, id, true) })
+		return true
 	}
+	return false
 }
 
 func (t *tx) Account(_ context.Context, account string) (time.Time, bool, error) {
@@ -167,7 +277,7 @@ func (t *tx) SetClock(_ context.Context, account string, clock time.Time) error 
 	if err := t.writable(); err != nil {
 		return err
 	}
-	set(t, t.s.clocks, account, clock)
+	t.clocks.set(account, clock)
 	return nil
 }
 
@@ -227,11 +337,11 @@ func (t *tx) InsertInstrument(_ context.Context, si voucher.StoredInstrument) er
 	if other, dup := t.s.byCode[code]; dup && code != "" {
 		return fmt.Errorf("%w: instrument %q: code %q is already the code of instrument %q", voucher.ErrInvalidInstrument, id, code, other)
 	}
-	set(t, t.s.insts, id, si.Clone())
+	t.insts.set(id, si.Clone())
 	if code != "" {
-		set(t, t.s.byCode, code, id)
+		t.byCode.set(code, id)
 	}
-	index(t, t.s.byAccount, si.Account(), id, true)
+	t.index(t.s.byAccount, si.Account(), id, true)
 	return nil
 }
 
@@ -246,10 +356,10 @@ func (t *tx) UpdateInstrument(_ context.Context, si voucher.StoredInstrument) er
 	if old.Instrument.Code != si.Instrument.Code {
 		return fmt.Errorf("memory store: instrument %q: a code never changes", si.ID())
 	}
-	set(t, t.s.insts, si.ID(), si.Clone())
+	t.insts.set(si.ID(), si.Clone())
 	if old.Account() != si.Account() {
-		index(t, t.s.byAccount, old.Account(), si.ID(), false)
-		index(t, t.s.byAccount, si.Account(), si.ID(), true)
+		t.index(t.s.byAccount, old.Account(), si.ID(), false)
+		t.index(t.s.byAccount, si.Account(), si.ID(), true)
 	}
 	return nil
 }
@@ -337,9 +447,9 @@ func (t *tx) InsertOrder(_ context.Context, rec voucher.OrderRecord) error {
 	if err := t.taken(rec.ID); err != nil {
 		return err
 	}
-	set(t, t.s.orders, rec.ID, t.kept(rec))
+	t.orders.set(rec.ID, t.kept(rec))
 	if !t.noHistory {
-		index(t, t.s.byBuyer, rec.Account, rec.ID, true)
+		t.index(t.s.byBuyer, rec.Account, rec.ID, true)
 	}
 	return nil
 }
@@ -352,7 +462,7 @@ func (t *tx) UpdateOrder(_ context.Context, rec voucher.OrderRecord) error {
 	if !ok || old.account != rec.Account {
 		return fmt.Errorf("memory store: no order %q of account %q to update", rec.ID, rec.Account)
 	}
-	set(t, t.s.orders, rec.ID, t.kept(rec))
+	t.orders.set(rec.ID, t.kept(rec))
 	return nil
 }
 
@@ -393,7 +503,7 @@ func (t *tx) InsertReservation(_ context.Context, r voucher.Reservation) error {
 	if err := t.taken(r.OrderID); err != nil {
 		return err
 	}
-	set(t, t.s.resv, r.OrderID, r.Clone())
+	t.resv.set(r.OrderID, r.Clone())
 	return nil
 }
 
@@ -404,7 +514,7 @@ func (t *tx) DeleteReservation(_ context.Context, orderID string) error {
 	if _, ok := t.s.resv[orderID]; !ok {
 		return fmt.Errorf("memory store: no reservation %q to delete", orderID)
 	}
-	del(t, t.s.resv, orderID)
+	t.resv.del(orderID)
 	return nil
 }
 
@@ -435,7 +545,7 @@ func (t *tx) InsertRefund(_ context.Context, rec voucher.RefundRecord) error {
 	if _, dup := t.s.refunds[k]; dup || rec.Key == "" {
 		return fmt.Errorf("memory store: refund %q of order %q is already recorded (or has no key)", rec.Key, rec.OrderID)
 	}
-	set(t, t.s.refunds, k, cloneRefund(rec))
+	t.refunds.set(k, cloneRefund(rec))
 	return nil
 }
 
@@ -462,7 +572,7 @@ func (t *tx) PutOrganization(ctx context.Context, org voucher.Organization) erro
 			return fmt.Errorf("%w: account %q is already in organization %q", voucher.ErrInvalidOrganization, a, other)
 		}
 	}
-	set(t, t.s.orgs, org.ID, org.Clone())
+	t.orgs.set(org.ID, org.Clone())
 	return nil
 }
 
@@ -474,18 +584,11 @@ func (t *tx) AppendEntries(_ context.Context, entries []voucher.LedgerEntry) err
 		return err
 	}
 	if t.noHistory {
-		seq := t.s.seq
 		for i := range entries {
 			t.s.seq++
 			entries[i].Seq = t.s.seq
 		}
-		t.undo = append(t.undo, func() { t.s.seq = seq })
 		return nil
-	}
-	chunks, seq := len(t.s.ledger), t.s.seq
-	var last int
-	if chunks > 0 {
-		last = len(t.s.ledger[chunks-1])
 	}
 	for i := range entries {
 		t.s.seq++
@@ -497,15 +600,6 @@ func (t *tx) AppendEntries(_ context.Context, entries []voucher.LedgerEntry) err
 		}
 		t.s.ledger[n-1] = append(t.s.ledger[n-1], entries[i])
 	}
-	t.undo = append(t.undo, func() {
-		t.s.ledger = t.s.ledger[:chunks]
-		if chunks > 0 {
-			c := t.s.ledger[chunks-1]
-			clear(c[last:])
-			t.s.ledger[chunks-1] = c[:last]
-		}
-		t.s.seq = seq
-	})
 	return nil
 }
 

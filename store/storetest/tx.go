@@ -33,6 +33,7 @@ func runTx(t *testing.T, newStore NewStore) {
 		{"ReadYourWrites", txReadYourWrites},
 		{"Copies", txCopies},
 		{"RollbackLeavesNothing", txRollback},
+		{"PanicLeavesNothing", txPanic},
 		{"ViewCannotWrite", txViewCannotWrite},
 		{"CancelledContext", txCancelled},
 	} {

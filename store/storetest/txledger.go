@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -347,6 +348,31 @@ func txRollback(t *testing.T, s voucher.Store) {
 	assert.Equal(t, []string{"i1"}, after.ByAccount["b"], "i1 moved to b")
 	assert.Len(t, after.Entries, 4)
 	assert.Equal(t, []string{"r9"}, orderIDsOf(after.Reservations))
+}
+
+// txPanic: an Update whose fn panics after writing everything passes the panic on,
+// keeps none of the writes, and leaves the store usable.
+func txPanic(t *testing.T, s voucher.Store) {
+	seedForRollback(t, s)
+	before := takeSnapshot(t, s, snapOrders, snapCodes)
+	func() {
+		defer func() {
+			// A store that runs fn on another goroutine may add where it ran.
+			assert.Contains(t, fmt.Sprint(recover()), "boom", "Update passes fn's panic on")
+		}()
+		_ = s.Update(ctxb, func(ctx context.Context, tx voucher.Tx) error {
+			for i, err := range writeEverything(t, ctx, tx) {
+				require.NoError(t, err, "write %d", i)
+			}
+			panic("boom")
+		})
+	}()
+	requireSame(t, before, takeSnapshot(t, s, snapOrders, snapCodes), "the store after an Update panicked")
+	update(t, s, func(tx voucher.Tx) {
+		for i, err := range writeEverything(t, ctxb, tx) {
+			require.NoError(t, err, "write %d after the panic", i)
+		}
+	})
 }
 
 func txViewCannotWrite(t *testing.T, s voucher.Store) {
