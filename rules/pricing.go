@@ -241,7 +241,8 @@ func (p *pricing) resolve() error {
 		}
 		p.codeIdx = append(p.codeIdx, i)
 	}
-	p.tps = make([]*typePlan, len(insts))
+	p.tps = slices.Grow(p.tps[:0], len(insts))[:len(insts)]
+	clear(p.tps)
 	for i := range insts {
 		tp, ok := e.types[insts[i].Type]
 		p.tps[i] = tp
@@ -1037,9 +1038,10 @@ func (tp *typePlan) refundRule() voucher.RefundRule {
 func (p *pricing) done() *voucher.Quote {
 	q := p.quote()
 	var keep pricing
-	if cap(p.cands) <= keptScratch && cap(p.lineBuf) <= 8*keptScratch {
+	if cap(p.cands) <= keptScratch && cap(p.tps) <= keptScratch && cap(p.lineBuf) <= 8*keptScratch {
 		clear(p.cands[:cap(p.cands)]) // no pointer into this quote's instruments stays
-		keep.cands, keep.order, keep.lineBuf = p.cands[:0], p.order[:0], p.lineBuf[:0]
+		clear(p.tps[:cap(p.tps)])
+		keep.cands, keep.order, keep.lineBuf, keep.tps = p.cands[:0], p.order[:0], p.lineBuf[:0], p.tps[:0]
 	}
 	*p = keep
 	pricings.Put(p)

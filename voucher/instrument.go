@@ -87,16 +87,23 @@ type Instrument struct {
 // Clone returns a copy that shares no slice or pointer with i. The values its optional
 // fields point to are copied into one allocation.
 func (i Instrument) Clone() Instrument {
+	c, _ := i.clone(nil)
+	return c
+}
+
+// clone is Clone, and returns a copy of *extra (nil for nil) in the same allocation.
+func (i Instrument) clone(extra *time.Time) (Instrument, *time.Time) {
 	i.Products = slices.Clone(i.Products)
 	i.ExcludeProducts = slices.Clone(i.ExcludeProducts)
 	i.OrderTypes = slices.Clone(i.OrderTypes)
 	i.PaymentTypes = slices.Clone(i.PaymentTypes)
 	if i.FirstPurchaseOnly == nil && i.Shared == nil && i.Balance == nil && i.PercentOff == nil &&
 		i.MaxDiscount == nil && i.MinSpend == nil && i.IssuedAt == nil && i.EffectiveAt == nil &&
-		i.ExpiresAt == nil && i.ClaimedAt == nil && i.ActivatedAt == nil && i.MaxRedemptions == nil {
-		return i
+		i.ExpiresAt == nil && i.ClaimedAt == nil && i.ActivatedAt == nil && i.MaxRedemptions == nil && extra == nil {
+		return i, nil
 	}
 	o := new(optionals)
+	copyPtr(&extra, &o.extra)
 	copyPtr(&i.FirstPurchaseOnly, &o.firstPurchaseOnly)
 	copyPtr(&i.Shared, &o.shared)
 	copyPtr(&i.Balance, &o.balance)
@@ -109,13 +116,14 @@ func (i Instrument) Clone() Instrument {
 	copyPtr(&i.ClaimedAt, &o.claimedAt)
 	copyPtr(&i.ActivatedAt, &o.activatedAt)
 	copyPtr(&i.MaxRedemptions, &o.maxRedemptions)
-	return i
+	return i, extra
 }
 
 // optionals holds a clone's optional values, so that Clone allocates once for all.
 type optionals struct {
 	balance, percentOff, maxDiscount, minSpend               decimal.Decimal
 	issuedAt, effectiveAt, expiresAt, claimedAt, activatedAt time.Time
+	extra                                                    time.Time // see clone
 	maxRedemptions                                           int
 	firstPurchaseOnly, shared                                bool
 }

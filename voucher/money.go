@@ -296,6 +296,14 @@ func (m Money) Sub(o Money) (Money, error) {
 	return moneyOf(m.Amount().Sub(o.Amount()), c), nil
 }
 
+// Neg returns -m.
+func (m Money) Neg() Money {
+	if m.wide != nil {
+		return moneyOf(m.wide.Neg(), m.currency)
+	}
+	return Money{units: -m.units, currency: m.currency}
+}
+
 // Cmp compares m and o: -1, 0 or +1; both must be in one currency.
 func (m Money) Cmp(o Money) (int, error) {
 	if err := m.same(o); err != nil {

@@ -354,3 +354,69 @@ func TestErrorCode(t *testing.T) {
 		assert.Contains(t, err.Error(), "voucher: ")
 	}
 }
+
+// Money in units and Money beyond MaxAmount (a decimal) behave as the decimals they
+// are: sums, differences, negation, comparison, formatting and JSON agree with
+// decimal arithmetic on both sides of the boundary, and one amount has one form
+// whichever way it was made.
+func TestMoneyAcrossMaxAmount(t *testing.T) {
+	for _, cur := range []voucher.Currency{voucher.MustCurrency("CNY"), voucher.MustCurrency("JPY"), mustCurrency(t, "USD", 8)} {
+		max := cur.MaxAmount()
+		unit := decimal.New(1, -cur.Scale())
+		values := []decimal.Decimal{decimal.Zero, unit, unit.Neg(), max, max.Neg(), max.Add(unit), max.Add(unit).Neg(),
+			max.Mul(decimal.NewFromInt(3)), max.Sub(unit), decimal.NewFromInt(42)}
+		for _, a := range values {
+			ma := voucher.NewMoney(a, cur)
+			assert.True(t, ma.Amount().Equal(a), "%s: NewMoney(%s).Amount()", cur, a)
+			assert.Equal(t, a.StringFixed(cur.Scale()), ma.Format(), "%s: Format of %s", cur, a)
+			parsed, err := voucher.ParseMoney(a.String(), cur)
+			require.NoError(t, err)
+			assert.Equal(t, ma, parsed, "%s: %s made by NewMoney and by ParseMoney", cur, a)
+			assert.Equal(t, ma, ma.Neg().Neg(), "%s: -(-%s)", cur, a)
+			assert.True(t, ma.Neg().Amount().Equal(a.Neg()), "%s: -%s", cur, a)
+			u, ok := ma.Units()
+			assert.Equal(t, a.Abs().LessThanOrEqual(max), ok, "%s: Units of %s", cur, a)
+			if ok {
+				assert.Equal(t, ma, voucher.MoneyFromUnits(u, cur), "%s: %s from its units", cur, a)
+			}
+			var back voucher.Money
+			b, err := json.Marshal(ma)
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(b, &back))
+			assert.Equal(t, ma, back, "%s: %s through JSON", cur, a)
+			for _, b := range values {
+				mb := voucher.NewMoney(b, cur)
+				sum, err := ma.Add(mb)
+				require.NoError(t, err)
+				assert.Equal(t, voucher.NewMoney(a.Add(b), cur), sum, "%s: %s + %s", cur, a, b)
+				diff, err := ma.Sub(mb)
+				require.NoError(t, err)
+				assert.Equal(t, voucher.NewMoney(a.Sub(b), cur), diff, "%s: %s - %s", cur, a, b)
+				c, err := ma.Cmp(mb)
+				require.NoError(t, err)
+				assert.Equal(t, a.Cmp(b), c, "%s: %s cmp %s", cur, a, b)
+				assert.Equal(t, a.Equal(b), ma.Equal(mb), "%s: %s equal %s", cur, a, b)
+			}
+		}
+	}
+}
+
+func mustCurrency(t *testing.T, code string, scale int32) voucher.Currency {
+	t.Helper()
+	c, err := voucher.NewCurrency(code, scale)
+	require.NoError(t, err)
+	return c
+}
+
+// Currency's code is kept as an index: every code of three letters comes back as it
+// went in.
+func TestCurrencyCodes(t *testing.T) {
+	for _, code := range []string{"AAA", "AAZ", "AZA", "ZAA", "ZZZ", "CNY", "USD", "JPY", "XTS"} {
+		c, err := voucher.NewCurrency(code, 2)
+		require.NoError(t, err)
+		assert.Equal(t, code, c.Code())
+		assert.Equal(t, code, c.String())
+		assert.False(t, c.IsZero())
+	}
+	assert.Equal(t, "", voucher.Currency{}.Code())
+}

@@ -91,7 +91,7 @@ func (s *step) lockAll(accounts []string, foreign func(string) bool) error {
 	type todo struct {
 		a       string
 		foreign bool
-		prev    *time.Time
+		prev    clockRead
 	}
 	var todos []todo
 	for i, a := range accounts {
@@ -127,20 +127,23 @@ func (s *step) account(a string, at time.Time, foreign bool) error {
 	return s.bring(a, at, foreign, prev)
 }
 
-// acquire locks account a and checks at against its clock (prev; nil when it has
-// none); move is whether the account is to be brought to at. For the step's own
+// clockRead is an account's clock as a step read it: ok is false when it had none.
+type clockRead struct {
+	at time.Time
+	ok bool
+}
+
+// acquire locks account a and checks at against its clock (prev); move is whether the account is to be brought to at. For the step's own
 // account at may not be before its clock, and its clock moves to at. Another account
 // (foreign: a sweep, or an account whose ended holds a step ends) whose clock is
 // already past at is left as it is.
-func (s *step) acquire(a string, at time.Time, foreign bool) (move bool, prev *time.Time, err error) {
+func (s *step) acquire(a string, at time.Time, foreign bool) (move bool, prev clockRead, err error) {
 	clock, ok, err := s.tx.Account(s.ctx, a)
 	if err != nil {
-		return false, nil, err
+		return false, prev, err
 	}
 	s.accts.set(a, heldAccount{})
-	if ok {
-		prev = &clock
-	}
+	prev = clockRead{clock, ok}
 	if ok && at.Before(clock) {
 		if foreign {
 			return false, prev, nil
@@ -157,7 +160,7 @@ func (s *step) acquire(a string, at time.Time, foreign bool) (move bool, prev *t
 // bring reads what locked account a owns and records what happened to it up to at. A
 // foreign account's clock moves only to the latest moment recorded, so that a step of
 // its own a moment later is not refused.
-func (s *step) bring(a string, at time.Time, foreign bool, prev *time.Time) error {
+func (s *step) bring(a string, at time.Time, foreign bool, prev clockRead) error {
 	insts, err := s.tx.AccountInstruments(s.ctx, a)
 	if err != nil {
 		return err
@@ -190,7 +193,7 @@ func (s *step) bring(a string, at time.Time, foreign bool, prev *time.Time) erro
 	} else {
 		last, err = s.moveClock(insts, resv, at)
 	}
-	if foreign && last != nil && (prev == nil || last.After(*prev)) {
+	if foreign && last != nil && (!prev.ok || last.After(prev.at)) {
 		s.accts.set(a, heldAccount{clock: *last, moves: true})
 	}
 	return err
@@ -386,9 +389,14 @@ func (s *step) money(si *StoredInstrument, d decimal.Decimal) Money {
 
 // record appends a ledger entry showing si's state after the change.
 func (s *step) record(kind EntryKind, si *StoredInstrument, at time.Time, account, order string, amount, delta decimal.Decimal, reason string) {
+	s.recordMoney(kind, si, at, account, order, s.money(si, amount), s.money(si, delta), reason)
+}
+
+// recordMoney is record, of amounts already in si's currency.
+func (s *step) recordMoney(kind EntryKind, si *StoredInstrument, at time.Time, account, order string, amount, delta Money, reason string) {
 	in := &si.Instrument
 	e := LedgerEntry{At: at, Kind: kind, Account: account, Instrument: in.ID, Order: order,
-		Amount: s.money(si, amount), Delta: s.money(si, delta), Reason: reason}
+		Amount: amount, Delta: delta, Reason: reason}
 	if si.Kind == Deduction {
 		e.BalanceAfter = s.money(si, in.CurrentBalance())
 		e.HeldAfter = s.money(si, in.Held)
@@ -451,7 +459,8 @@ func (s *step) seeOrder(orderID string) (orderSeen, error) {
 	if err != nil || !ok {
 		return orderSeen{}, err
 	}
-	return orderSeen{resv: &r}, nil
+	found := r // only a reservation found is kept: r itself stays on the stack
+	return orderSeen{resv: &found}, nil
 }
 
 // notDuplicate fails with ErrDuplicateOrder when orderID is committed or has a live

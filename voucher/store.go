@@ -138,8 +138,7 @@ func (si *StoredInstrument) Account() string { return si.Instrument.Account }
 
 // Clone returns a copy that shares nothing with si.
 func (si StoredInstrument) Clone() StoredInstrument {
-	si.Instrument = si.Instrument.Clone()
-	si.Expires = clonePtr(si.Expires)
+	si.Instrument, si.Expires = si.Instrument.clone(si.Expires)
 	return si
 }
 

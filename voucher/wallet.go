@@ -326,15 +326,20 @@ func (s *step) commitOrder(q *Quote, orderID, account string, captured bool) err
 			return err
 		}
 		in := &si.Instrument
-		amt := a.Amount.Amount()
 		si.Used = true
 		if a.Kind == Deduction {
 			if captured {
-				in.Held = in.Held.Sub(amt)
+				in.Held = in.Held.Sub(a.Amount.Amount())
 			}
 			for _, part := range byAccount(q, a, account) {
-				s.setBalance(si, in.CurrentBalance().Sub(part.amount))
-				s.record(kindDed, si, s.at, part.account, orderID, part.amount, part.amount.Neg(), "")
+				// In units: an application is in the rule set's currency, as is the
+				// instrument it applied.
+				bal, err := s.money(si, in.CurrentBalance()).Sub(part.amount)
+				if err != nil {
+					return err
+				}
+				s.setBalance(si, bal.Amount())
+				s.recordMoney(kindDed, si, s.at, part.account, orderID, part.amount, part.amount.Neg(), "")
 			}
 			continue
 		}
@@ -342,7 +347,7 @@ func (s *step) commitOrder(q *Quote, orderID, account string, captured bool) err
 			in.HeldRedemptions--
 		}
 		in.Redeemed++
-		s.record(kindDis, si, s.at, account, orderID, amt, decimal.Zero, "")
+		s.recordMoney(kindDis, si, s.at, account, orderID, a.Amount, s.money(si, decimal.Zero), "")
 	}
 	for _, a := range q.Applications {
 		if a.Kind != Deduction {
@@ -367,7 +372,7 @@ func (s *step) commitOrder(q *Quote, orderID, account string, captured bool) err
 
 type accountPart struct {
 	account string
-	amount  decimal.Decimal
+	amount  Money
 }
 
 // byAccount splits what application a took by the account whose charges it paid, in
@@ -375,7 +380,7 @@ type accountPart struct {
 // part for the buyer.
 func byAccount(q *Quote, a Application, buyer string) []accountPart {
 	if len(q.Accounts) == 0 {
-		return []accountPart{{buyer, a.Amount.Amount()}}
+		return []accountPart{{buyer, a.Amount}}
 	}
 	lineAccount := make(map[string]string, len(q.Lines))
 	for _, l := range q.Lines {
@@ -391,7 +396,7 @@ func byAccount(q *Quote, a Application, buyer string) []accountPart {
 			at[acct] = k
 			parts = append(parts, accountPart{account: acct})
 		}
-		parts[k].amount = parts[k].amount.Add(la.Amount.Amount())
+		parts[k].amount, _ = parts[k].amount.Add(la.Amount) // one currency: the quote's
 	}
 	return parts
 }
