@@ -7,9 +7,11 @@
 // which store/memory, store/sqlite and store/postgres implement.
 //
 // Invariants kept here:
-//   - Money is a decimal.Decimal with a Currency; it is immutable, never passes through
-//     float64, and arithmetic across currencies fails with ErrCurrencyMismatch. An
-//     amount voucherkit holds is within ±Currency.MaxAmount.
+//   - Money is an exact amount with a Currency: integer units of the currency's scale
+//     within ±Currency.MaxAmount (every amount voucherkit holds is), a decimal beyond
+//     it; one form per amount, so equal Money values are equal structs. It is
+//     immutable, never passes through float64, and arithmetic across currencies fails
+//     with ErrCurrencyMismatch.
 //   - Nothing reads the wall clock: every operation takes the time it happens at.
 //     Absence is its own state: an optional field is a pointer, nil when not given,
 //     never a zero value standing for it (Go's zero time is a time).
@@ -25,4 +27,6 @@
 //     than an instrument holds (VerifyLedger replays the ledger to check it); a balance
 //     equals its face value plus its ledger deltas and stays within 0 and the face
 //     value; held value is invisible to every other order; a quote writes nothing.
+//     What it records of a quote (an order's, a reservation's) is the quote without
+//     its trace.
 package voucher
