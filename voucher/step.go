@@ -133,7 +133,8 @@ type clockRead struct {
 	ok bool
 }
 
-// acquire locks account a and checks at against its clock (prev); move is whether the account is to be brought to at. For the step's own
+// acquire locks account a and checks at against its clock (prev); move is whether
+// the account is to be brought to at. For the step's own
 // account at may not be before its clock, and its clock moves to at. Another account
 // (foreign: a sweep, or an account whose ended holds a step ends) whose clock is
 // already past at is left as it is.
