@@ -192,9 +192,13 @@ func (t *tx) AppendEntries(_ context.Context, entries []voucher.LedgerEntry) err
 		}
 		keys[0][i], keys[1][i], keys[2][i], keys[3][i], bodies[i] = k(e.Account), k(e.Instrument), k(e.Order), at, string(body)
 	}
-	return t.queue(write{sql: t.q.appendEntries,
+	w := write{sql: t.q.appendEntries,
 		args: []any{t.st.key, keys[0], keys[1], keys[2], keys[3], bodies, n},
-		what: fmt.Sprintf("appending %d ledger entries", n), seqs: entries})
+		what: fmt.Sprintf("appending %d ledger entries", n), seqs: entries}
+	if n == 1 {
+		w.sql, w.args = t.q.appendEntry, []any{t.st.key, keys[0][0], keys[1][0], keys[2][0], keys[3][0], bodies[0]}
+	}
+	return t.queue(w)
 }
 
 func (t *tx) Entries(ctx context.Context, q voucher.LedgerQuery) ([]voucher.LedgerEntry, error) {

@@ -203,7 +203,7 @@ func (t *tx) UpdateInstrument(_ context.Context, si voucher.StoredInstrument) er
 	}
 	u.add(si.ID(), si.Account(), int16(si.Kind), expires, si.Expired, string(body), code)
 	w := &t.writes[len(t.writes)-1]
-	w.args = u.args(t.st.wallet)
+	w.sql, w.args = u.statement(t.q, t.st.wallet)
 	w.what = u.what()
 	w.missing = "an instrument is missing, or its code would change (a code never changes)"
 	return nil
@@ -222,8 +222,12 @@ func (u *instUpdates) add(id, account string, kind int16, expires []byte, expire
 	u.expires, u.expired, u.bodies, u.codes = append(u.expires, expires), append(u.expired, expired), append(u.bodies, body), append(u.codes, code)
 }
 
-func (u *instUpdates) args(wallet string) []any {
-	return []any{wallet, u.ids, u.accounts, u.kinds, u.expires, u.expired, u.bodies, u.codes, len(u.ids)}
+// statement is the statement that updates u's instruments, and its arguments.
+func (u *instUpdates) statement(q *queries, wallet string) (string, []any) {
+	if len(u.ids) == 1 {
+		return q.updateInst, []any{wallet, u.ids[0], u.accounts[0], u.kinds[0], u.expires[0], u.expired[0], u.bodies[0], u.codes[0]}
+	}
+	return q.updateInsts, []any{wallet, u.ids, u.accounts, u.kinds, u.expires, u.expired, u.bodies, u.codes, len(u.ids)}
 }
 
 func (u *instUpdates) what() string {

@@ -221,6 +221,26 @@ func txInstrumentIndexes(t *testing.T, s voucher.Store) {
 		return tx.UpdateInstrument(ctx, deduction("nope", "a", nil))
 	})
 	assert.Error(t, err, "UpdateInstrument of an instrument the store does not have")
+	// Updates of several instruments in one transaction (one statement on a database):
+	// one missing fails the transaction, and the others' changes do not stay.
+	err = s.Update(ctxb, func(ctx context.Context, tx voucher.Tx) error {
+		si, ok, err := tx.Instrument(ctx, "i2")
+		require.NoError(t, err)
+		require.True(t, ok)
+		si.Instrument.Redeemed = 7
+		require.NoError(t, tx.UpdateInstrument(ctx, si))
+		if err := tx.UpdateInstrument(ctx, deduction("nope", "a", nil)); err != nil {
+			return err
+		}
+		_, err = tx.AccountInstruments(ctx, "b") // a read sends what is queued
+		return err
+	})
+	assert.Error(t, err, "UpdateInstrument of two instruments, one of which the store does not have")
+	view(t, s, func(tx voucher.Tx) {
+		si, _, err := tx.Instrument(ctxb, "i2")
+		require.NoError(t, err)
+		assert.Zero(t, si.Instrument.Redeemed, "the other instrument's update did not stay")
+	})
 }
 
 func txInstrumentUniqueness(t *testing.T, s voucher.Store) {
