@@ -168,12 +168,6 @@ func newQueries(schema string) *queries {
 		// The step's changed instruments, in one statement. An update that finds fewer
 		// rows than it was given divides by zero, so that it fails inside the pipeline
 		// and the transaction's COMMIT, queued after it, never runs.
-		// One changed instrument (most steps): the same, with plain parameters, which
-		// the server binds several times faster than arrays.
-		&q.updateInst: `WITH u AS (UPDATE {s}.instruments
-				SET account = $3, kind = $4, expires = $5, expired = $6, body = $7::text::json
-				WHERE wallet = $1 AND id = $2 AND code IS NOT DISTINCT FROM $8 RETURNING 1)
-			SELECT 1 / (SELECT count(*) FROM u)::integer`,
 		&q.updateInsts: `WITH v AS (
 				SELECT * FROM unnest($2::bytea[], $3::bytea[], $4::smallint[], $5::bytea[], $6::boolean[], $7::text[], $8::bytea[])
 					AS v(id, account, kind, expires, expired, body, code)),
@@ -202,10 +196,6 @@ func newQueries(schema string) *queries {
 
 		&q.refund:       `SELECT body FROM {s}.refunds WHERE wallet = $1 AND order_id = $2 AND key = $3`,
 		&q.insertRefund: `INSERT INTO {s}.refunds (wallet, order_id, key, body) VALUES ($1, $2, $3, $4)`,
-		// One entry, with plain parameters (see updateInst).
-		&q.appendEntry: `INSERT INTO {s}.ledger (wallet, seq, account, instrument, order_id, at, body)
-			VALUES ($1, nextval('{s}.ledger_seq'), $2, $3, $4, $5, $6::text::json)
-			RETURNING seq`,
 		// The step's entries take the sequence's next values in order: n values are
 		// drawn, sorted, and the i-th smallest goes to the i-th entry.
 		&q.appendEntries: `INSERT INTO {s}.ledger (wallet, seq, account, instrument, order_id, at, body)
@@ -219,8 +209,22 @@ func newQueries(schema string) *queries {
 	} {
 		*p = r.Replace(s)
 	}
+	singleRowQueries(q, r)
 	orgQueries(q, r)
 	return q
+}
+
+// singleRowQueries sets the statements for one changed instrument, or one ledger entry
+// (most steps): the same as the array statements updateInsts and appendEntries, with
+// plain parameters, which the server binds several times faster.
+func singleRowQueries(q *queries, r *strings.Replacer) {
+	q.updateInst = r.Replace(`WITH u AS (UPDATE {s}.instruments
+			SET account = $3, kind = $4, expires = $5, expired = $6, body = $7::text::json
+			WHERE wallet = $1 AND id = $2 AND code IS NOT DISTINCT FROM $8 RETURNING 1)
+		SELECT 1 / (SELECT count(*) FROM u)::integer`)
+	q.appendEntry = r.Replace(`INSERT INTO {s}.ledger (wallet, seq, account, instrument, order_id, at, body)
+		VALUES ($1, nextval('{s}.ledger_seq'), $2, $3, $4, $5, $6::text::json)
+		RETURNING seq`)
 }
 
 // orgQueries sets the statements of the organizations tables.

@@ -22,6 +22,7 @@ func runTx(t *testing.T, newStore NewStore) {
 		{"InstrumentRoundTrip", txInstrumentRoundTrip},
 		{"InstrumentIndexes", txInstrumentIndexes},
 		{"InstrumentUniqueness", txInstrumentUniqueness},
+		{"UpdatesFailTogether", txUpdatesFailTogether},
 		{"Orders", txOrders},
 		{"Reservations", txReservations},
 		{"OrderNamespace", txOrderNamespace},
@@ -221,9 +222,14 @@ func txInstrumentIndexes(t *testing.T, s voucher.Store) {
 		return tx.UpdateInstrument(ctx, deduction("nope", "a", nil))
 	})
 	assert.Error(t, err, "UpdateInstrument of an instrument the store does not have")
-	// Updates of several instruments in one transaction (one statement on a database):
-	// one missing fails the transaction, and the others' changes do not stay.
-	err = s.Update(ctxb, func(ctx context.Context, tx voucher.Tx) error {
+}
+
+// txUpdatesFailTogether: updates of several instruments in one transaction (one
+// statement on a database): one missing fails the transaction, and the others' changes
+// do not stay.
+func txUpdatesFailTogether(t *testing.T, s voucher.Store) {
+	update(t, s, func(tx voucher.Tx) { require.NoError(t, tx.InsertInstrument(ctxb, deduction("i2", "b", nil))) })
+	err := s.Update(ctxb, func(ctx context.Context, tx voucher.Tx) error {
 		si, ok, err := tx.Instrument(ctx, "i2")
 		require.NoError(t, err)
 		require.True(t, ok)
